@@ -1,0 +1,123 @@
+"""The `expbridge` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from cli.send import send
+from config.loading import ConfigError, load_config, load_settings
+from config.logging import configure_logging
+from config.settings import Settings
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def _needs_redis(settings: Settings, command: str) -> None:
+    if settings.uses_embedded_redis:
+        raise click.ClickException(
+            f"`expbridge {command}` needs EXPBRIDGE_REDIS_URL (or EXPBRIDGE_REDIS_SENTINELS); "
+            "only `expbridge run` starts an embedded Redis"
+        )
+
+
+@click.group()
+@click.version_option(package_name="expbridge")
+def main() -> None:
+    """expbridge: an async event bridge for experiment lifecycles."""
+
+
+@main.command()
+def run() -> None:
+    """All in one process: embedded Redis (unless configured), sandbox, ingress, worker."""
+    from cli.processes import run_all, with_local_source
+    from cli.redis_server import RedisServer, RedisServerError
+
+    settings = _settings()
+    try:
+        file_config = load_config(settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    settings = with_local_source(settings)
+    redis_server = None
+    if settings.uses_embedded_redis:
+        try:
+            redis_server = RedisServer(settings.data_dir / "redis").start()
+        except RedisServerError as error:
+            raise click.ClickException(str(error)) from None
+        settings = settings.model_copy(update={"redis_url": redis_server.url})
+    _print_first_steps(settings)
+    try:
+        asyncio.run(run_all(settings, file_config))
+    finally:
+        if redis_server is not None:
+            redis_server.stop()
+
+
+def _print_first_steps(settings: Settings) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        f"expbridge is starting on {base}\n"
+        "Send a first event from another terminal:\n"
+        "  .venv/bin/expbridge send experiment.start --target qonversion:exp_demo --wait\n",
+        err=True,
+    )
+
+
+@main.command()
+def serve() -> None:
+    """The ingress only (needs EXPBRIDGE_REDIS_URL)."""
+    from cli.processes import serve_forever
+
+    settings = _settings()
+    _needs_redis(settings, "serve")
+    try:
+        file_config = load_config(settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    asyncio.run(serve_forever(settings, file_config))
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Exit 0 if a worker reported healthy recently.")
+def worker(check: bool) -> None:
+    """A worker only (needs EXPBRIDGE_REDIS_URL)."""
+    from cli.processes import work_forever
+    from workers.health import worker_is_healthy
+
+    settings = _settings()
+    _needs_redis(settings, "worker")
+    if check:
+        healthy = asyncio.run(worker_is_healthy(settings))
+        click.echo("worker healthy" if healthy else "no healthy worker", err=not healthy)
+        sys.exit(0 if healthy else 1)
+    asyncio.run(work_forever(settings))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+def sandbox(host: str, port: int) -> None:
+    """The simulated Qonversion and Convert APIs, for local runs and demos."""
+    from aiohttp import web
+    from sandbox.app import create_sandbox_app
+
+    configure_logging()
+    click.echo(f"sandbox: Qonversion at http://{host}:{port}/qonversion/v4, Convert at "
+               f"http://{host}:{port}/convert/api/v1 and /v2", err=True)  # fmt: skip
+    web.run_app(create_sandbox_app(), host=host, port=port, print=None)
+
+
+main.add_command(send)
+
+if __name__ == "__main__":
+    main()

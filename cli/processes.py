@@ -1,0 +1,128 @@
+"""Long-running roles: ingress, worker, or both with an embedded Redis and the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import structlog
+from aiohttp import web
+from yarl import URL
+
+from config.file import FileConfig
+from config.settings import Settings, SourceCredentials
+from service.app import create_app
+from workers.worker import create_worker
+
+log = structlog.get_logger("expbridge.cli")
+LOCAL_SOURCE = "local"
+DEMO_EXPERIMENT = {
+    "id": "exp_demo", "name": "Demo paywall test", "alias_id": "demo_paywall", "status": "draft",
+}  # fmt: skip
+
+
+def local_token(data_dir: Path) -> str:
+    """A token for the `local` source of a zero-config run, kept so `expbridge send` finds it."""
+    path = data_dir / "local-token"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = "local_" + secrets.token_urlsafe(24)
+    path.write_text(token)
+    path.chmod(0o600)
+    return token
+
+
+def with_local_source(settings: Settings) -> Settings:
+    if settings.sources:
+        return settings
+    token = local_token(settings.data_dir)
+    source = SourceCredentials.model_validate({"token": token})
+    return settings.model_copy(update={"sources": {LOCAL_SOURCE: source}})
+
+
+async def _wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")
+
+
+@contextlib.asynccontextmanager
+async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[web.AppRunner]:
+    runner = web.AppRunner(create_app(settings, file_config), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("ingress listening", url=f"http://{settings.host}:{settings.port}")
+    try:
+        yield runner
+    finally:
+        # Stop accepting first, then let requests in flight finish.
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def worker(settings: Settings) -> AsyncIterator[None]:
+    arq_worker = create_worker(settings)
+    task = asyncio.create_task(arq_worker.async_run())
+    log.info("worker started", queue=settings.queue_name)
+    try:
+        yield
+    finally:
+        await _stop_worker(arq_worker, task, settings.worker.shutdown_wait_s)
+
+
+async def _stop_worker(arq_worker: object, task: asyncio.Task[None], wait_s: float) -> None:
+    from arq import Worker
+
+    assert isinstance(arq_worker, Worker)
+    arq_worker.allow_pick_jobs = False  # leave the rest queued for the next worker
+    running = [t for t in arq_worker.tasks.values() if not t.done()]
+    if running:
+        log.info("waiting for running jobs", jobs=len(running), wait_s=wait_s)
+        await asyncio.wait(running, timeout=wait_s)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await arq_worker.close()
+
+
+async def serve_forever(settings: Settings, file_config: FileConfig) -> None:
+    async with ingress(settings, file_config):
+        await _wait_for_stop()
+
+
+async def work_forever(settings: Settings) -> None:
+    async with worker(settings):
+        await _wait_for_stop()
+
+
+async def seed_demo_experiment(sandbox_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        body = {"qonversion": {"experiments": [DEMO_EXPERIMENT]}}
+        async with session.post(f"{sandbox_url}/_sandbox/seed", json=body) as response:
+            response.raise_for_status()
+
+
+async def run_all(settings: Settings, file_config: FileConfig) -> None:
+    """Everything in one process: sandbox (when a provider has no credentials), ingress, worker."""
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.qonversion_is_sandbox or settings.convert_is_sandbox:
+            from sandbox.runner import start_sandbox
+
+            url = URL(settings.sandbox_url)
+            server = await start_sandbox(host=url.host or "127.0.0.1", port=url.port or 8090)
+            stack.push_async_callback(server.close)
+            await seed_demo_experiment(server.url)
+            log.info("sandbox providers running", url=server.url, demo_experiment="exp_demo")
+        await stack.enter_async_context(ingress(settings, file_config))
+        await stack.enter_async_context(worker(settings))
+        await _wait_for_stop()

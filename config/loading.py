@@ -1,0 +1,57 @@
+"""Turn the environment (and the optional YAML file) into Settings, or one clear error line."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from config.file import FileConfig, load_file_config
+from config.settings import Settings
+
+
+class ConfigError(Exception):
+    """Start-up stops with this message: one line that names the variable and the problem."""
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if not parts:
+        return "EXPBRIDGE settings"
+    return "EXPBRIDGE_" + "__".join(p.upper() for p in parts)
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors(include_url=False, include_input=False)[0]
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{env_name(first['loc'])}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(f"invalid setting {_describe(error)}") from None
+    except SettingsError as error:
+        # pydantic-settings names the field in its message ("... for field "sources" ...").
+        raise ConfigError(f"invalid setting: {error}") from None
+    if settings.config is not None:
+        file_config = load_config(settings)
+        merged = {**file_config.sources, **settings.sources}
+        settings = settings.model_copy(update={"sources": merged})
+    return settings
+
+
+def load_config(settings: Settings) -> FileConfig:
+    if settings.config is None:
+        return FileConfig()
+    try:
+        return load_file_config(settings.config)
+    except ValidationError as error:
+        first = error.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(
+            f"invalid EXPBRIDGE_CONFIG file {settings.config}: {where}: {message}"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"invalid EXPBRIDGE_CONFIG file {settings.config}: {error}") from None

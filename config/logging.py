@@ -1,0 +1,66 @@
+"""structlog, configured once per process: JSON off a TTY, pretty on one; stdlib loggers too."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+SECRET_WORDS = ("token", "secret", "password", "authorization", "signature", "api_key")
+REDACTED = "[redacted]"
+
+
+def redact_secrets(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A last line of defence: no field whose name smells of a credential leaves the process."""
+    for key in list(event_dict):
+        if any(word in key.lower() for word in SECRET_WORDS):
+            event_dict[key] = REDACTED
+    return event_dict
+
+
+def _renderer(log_format: str) -> Any:
+    use_console = log_format == "console" or (log_format == "auto" and sys.stdout.isatty())
+    if use_console:
+        return structlog.dev.ConsoleRenderer()
+    return structlog.processors.JSONRenderer()
+
+
+def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _renderer(log_format),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiohttp's access log duplicates our own request line; arq's per-job lines stay, bound
+    # to the same context.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

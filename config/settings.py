@@ -1,0 +1,151 @@
+"""Settings from the environment (prefix EXPBRIDGE_, nested keys with __) and /run/secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRETS_DIR = Path("/run/secrets")
+
+
+class SourceCredentials(BaseModel):
+    """How one producer (a source) authenticates to the ingress."""
+
+    token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _needs_one(self) -> SourceCredentials:
+        if self.token is None and self.webhook_secret is None:
+            raise ValueError("a source needs a token or a webhook_secret")
+        if (
+            self.webhook_secret is not None
+            and not self.webhook_secret.get_secret_value().startswith("whsec_")
+        ):
+            raise ValueError("webhook_secret must start with whsec_")
+        return self
+
+
+class QonversionSettings(BaseModel):
+    secret_key: SecretStr | None = None
+    base_url: str = "https://api.qonversion.io/v4"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_prefix(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("sk_", "test_sk_")):
+            raise ValueError("must start with sk_ or test_sk_")
+        return value
+
+
+class ConvertSettings(BaseModel):
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    api_version: Literal["v1", "v2"] = "v1"
+    base_url: str | None = None
+    account_id: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConvertSettings:
+        if (self.app_id is None) != (self.app_secret is None):
+            raise ValueError("app_id and app_secret go together")
+        if self.api_version == "v2" and self.app_id is not None and not self.account_id:
+            raise ValueError("account_id is required with api_version v2")
+        return self
+
+    @property
+    def resolved_base_url(self) -> str:
+        return self.base_url or f"https://api.convert.com/api/{self.api_version}"
+
+
+class WorkerSettings(BaseModel):
+    """Worker knobs. poll_delay_s is low so an idle worker picks a job up within tens of ms."""
+
+    poll_delay_s: float = Field(0.02, gt=0, le=5)
+    max_jobs: int = Field(20, ge=1, le=1000)
+    upstream_timeout_s: float = Field(10.0, gt=0, le=120)
+    # arq fails a job that outlives this for good; an attempt stops itself well before, and a
+    # killed worker's job is picked up again after about this long plus 10 s.
+    job_timeout_s: float = Field(20.0, ge=2, le=600)
+    shutdown_wait_s: float = Field(25.0, ge=0, le=3600)
+    metrics_port: int = Field(9091, ge=0, le=65535)
+    health_check_interval_s: float = Field(5.0, gt=0, le=300)
+
+
+class RetrySettings(BaseModel):
+    base_delay_s: float = Field(1.0, gt=0)
+    max_delay_s: float = Field(300.0, gt=0)
+    max_attempts: int = Field(12, ge=1)
+    max_age_s: float = Field(6 * 3600.0, gt=0)
+    rate_limited_floor_s: float = Field(5.0, ge=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EXPBRIDGE_",
+        env_nested_delimiter="__",
+        secrets_dir=str(SECRETS_DIR) if SECRETS_DIR.is_dir() else None,
+        extra="ignore",
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    redis_url: str | None = None
+    redis_password: SecretStr | None = None
+    redis_sentinels: str | None = None
+    redis_sentinel_master: str = "mymaster"
+    sources: dict[str, SourceCredentials] = Field(default_factory=dict)
+    admin_token: SecretStr | None = None
+    qonversion: QonversionSettings = Field(default_factory=QonversionSettings)
+    convert: ConvertSettings = Field(default_factory=ConvertSettings)
+    config: Path | None = None
+    data_dir: Path = Path(".expbridge")
+    sandbox_url: str = "http://127.0.0.1:8090"
+    queue_name: str = "expbridge:queue"
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    event_retention_s: int = Field(7 * 24 * 3600, ge=60)
+    idempotency_ttl_s: int = Field(24 * 3600, ge=24 * 3600)
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _sources_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _never_open_to_the_network(self) -> Settings:
+        loopback = self.host in {"127.0.0.1", "localhost", "::1"}
+        if not loopback and not self.sources:
+            raise ValueError(
+                f"EXPBRIDGE_HOST={self.host} is not loopback but no EXPBRIDGE_SOURCES are set: "
+                "refusing to listen unauthenticated on the network"
+            )
+        return self
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None and self.redis_sentinels is None
+
+    @property
+    def qonversion_is_sandbox(self) -> bool:
+        return self.qonversion.secret_key is None
+
+    @property
+    def convert_is_sandbox(self) -> bool:
+        return self.convert.app_id is None

@@ -1,0 +1,61 @@
+"""The event envelope producers post: CloudEvents 1.0 structured mode, or plain JSON."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
+CLOUDEVENT_ATTRIBUTES = {
+    "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema",
+    "data", "data_base64",
+}  # fmt: skip
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class EventEnvelope(BaseModel):
+    """application/json: `type` and `data` required; the CloudEvents attributes optional."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: NonEmpty
+    data: dict[str, Any]
+    id: NonEmpty | None = None
+    source: NonEmpty | None = None
+    time: datetime | None = None
+    specversion: Literal["1.0"] | None = None
+    subject: str | None = None
+    datacontenttype: str | None = None
+
+
+class CloudEventEnvelope(EventEnvelope):
+    """application/cloudevents+json: a valid CloudEvent per the CloudEvents 1.0 JSON format."""
+
+    id: NonEmpty
+    source: NonEmpty
+    specversion: Literal["1.0"]
+    time: AwareDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cloudevent_rules(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        if "data_base64" in raw:
+            if "data" in raw:
+                raise ValueError("a CloudEvent has data or data_base64, not both")
+            raise ValueError("data_base64 is not accepted: event data must be a JSON object")
+        time = raw.get("time")
+        if time is not None and not (isinstance(time, str) and RFC3339.match(time)):
+            raise ValueError("time must be an RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z")
+        for name in raw:
+            if name not in CLOUDEVENT_ATTRIBUTES and not EXTENSION_NAME.match(name):
+                raise ValueError(
+                    f"extension attribute {name!r} must be 1-20 lower-case letters or digits"
+                )
+        return raw

@@ -1,0 +1,24 @@
+"""Names of the Redis keys shared by the ingress and the workers."""
+
+from __future__ import annotations
+
+PREFIX = "expbridge"
+EVENT_INDEX = f"{PREFIX}:events"
+DEAD_INDEX = f"{PREFIX}:dead"
+ARQ_JOB_PREFIX = "arq:job:"  # arq's own job key prefix; the queue scripts write jobs directly
+
+
+def event(event_id: str) -> str:
+    return f"{PREFIX}:event:{event_id}"
+
+
+def dispatch_counter(event_id: str) -> str:
+    return f"{PREFIX}:dispatch:{event_id}"
+
+
+def order(ordering_key: str) -> str:
+    return f"{PREFIX}:order:{ordering_key}"
+
+
+def idempotency(source: str, key: str) -> str:
+    return f"{PREFIX}:idem:{source}:{key}"

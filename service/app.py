@@ -1,0 +1,58 @@
+"""The ingress application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from config.file import FileConfig
+from config.loading import ConfigError
+from config.settings import Settings
+from events.connection import create_redis
+from events.store import EventStore
+from events.targets import QonversionTarget, Target
+from service import keys, routes_events, routes_health
+from service.acceptor import Acceptor
+from service.auth import Authenticator
+from service.problems import problem_middleware
+from service.request_log import request_log_middleware
+
+
+def target_aliases(file_config: FileConfig) -> dict[str, QonversionTarget]:
+    adapter: TypeAdapter[QonversionTarget] = TypeAdapter(Target)
+    aliases = {}
+    for name, raw in file_config.targets.items():
+        try:
+            aliases[name] = adapter.validate_python(raw)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            raise ConfigError(
+                f"invalid target alias {name!r} in EXPBRIDGE_CONFIG: {first['msg']}"
+            ) from None
+    return aliases
+
+
+async def redis_context(app: web.Application) -> AsyncIterator[None]:
+    redis = await create_redis(app[keys.SETTINGS])
+    app[keys.REDIS] = redis
+    app[keys.STORE] = EventStore(redis)
+    app[keys.ACCEPTOR] = Acceptor(redis, app[keys.SETTINGS])
+    yield
+    await app[keys.ACCEPTOR].close()
+    await redis.aclose()
+
+
+def create_app(settings: Settings, file_config: FileConfig | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[request_log_middleware, problem_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.AUTHENTICATOR] = Authenticator(settings)
+    app[keys.TARGET_ALIASES] = target_aliases(file_config or FileConfig())
+    app.cleanup_ctx.append(redis_context)
+    app.add_routes(routes_health.routes)
+    app.add_routes(routes_events.routes)
+    return app

@@ -1,0 +1,71 @@
+"""RFC 9457 problem+json for every error, and a middleware so nothing else ever leaves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+PROBLEM_TYPE_BASE = "https://expbridge.dev/problems/"
+log = structlog.get_logger("expbridge.service")
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        slug: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.slug = slug or title.lower().replace(" ", "-")
+        self.errors = errors
+        self.headers = headers or {}
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return web.Response(
+            status=self.status,
+            body=json.dumps(body).encode(),
+            content_type="application/problem+json",
+            headers=self.headers,
+        )
+
+
+def _from_http_exception(exc: web.HTTPException) -> Problem:
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return Problem(413, "Payload too large", "the request body is over the size limit")
+    headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+    return Problem(exc.status, exc.reason, exc.text or exc.reason, headers=headers)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _from_http_exception(exc).response()
+    except Exception:
+        log.exception("unhandled error", path=request.path)
+        return Problem(500, "Internal error", "the request could not be handled").response()

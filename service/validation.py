@@ -1,0 +1,126 @@
+"""From request bytes to a validated event: envelope, type, target, data — or a Problem."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from events.catalog import CATALOG, EventData
+from events.envelope import CloudEventEnvelope, EventEnvelope
+from events.targets import AliasTarget, QonversionTarget, Target
+from service.problems import Problem
+
+JSON_TYPES = {"application/json", "application/cloudevents+json"}
+TARGET_ADAPTER: TypeAdapter[QonversionTarget] = TypeAdapter(Target)
+
+
+@dataclass(frozen=True)
+class ValidatedEvent:
+    envelope: EventEnvelope
+    data: EventData
+    target: QonversionTarget
+
+    @property
+    def ordering_key(self) -> str:
+        return self.target.ordering_key
+
+
+def field_errors(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    out = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        loc = [*prefix, *(str(p) for p in item["loc"])]
+        out.append({"field": ".".join(loc) or "body", "message": item["msg"]})
+    return out
+
+
+def unprocessable(detail: str, errors: list[dict[str, str]]) -> Problem:
+    return Problem(422, "Unprocessable event", detail, slug="validation", errors=errors)
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise Problem(400, "Malformed JSON", "the body must be a JSON object")
+    return parsed
+
+
+def binary_mode_envelope(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """CloudEvents binary mode: attributes in ce-* headers, the data as the body."""
+    raw: dict[str, Any] = {
+        name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")
+    }
+    raw["data"] = parse_json_object(body)
+    return raw
+
+
+def parse_envelope(content_type: str, raw: dict[str, Any], binary: bool) -> EventEnvelope:
+    model: type[BaseModel] = (
+        CloudEventEnvelope
+        if binary or content_type == "application/cloudevents+json"
+        else EventEnvelope
+    )
+    try:
+        envelope = model.model_validate(raw)
+    except ValidationError as error:
+        raise unprocessable("the event envelope is invalid", field_errors(error)) from None
+    assert isinstance(envelope, EventEnvelope)
+    return envelope
+
+
+def resolve_target(raw_target: Any, aliases: Mapping[str, QonversionTarget]) -> QonversionTarget:
+    if isinstance(raw_target, dict) and "alias" in raw_target:
+        try:
+            alias = AliasTarget.model_validate(raw_target)
+        except ValidationError as error:
+            errors = field_errors(error, ("data", "target"))
+            raise unprocessable("data.target is invalid", errors) from None
+        if alias.alias not in aliases:
+            known = ", ".join(sorted(aliases)) or "none configured"
+            raise unprocessable(
+                f"unknown target alias {alias.alias!r} (known: {known})",
+                [{"field": "data.target.alias", "message": "unknown alias"}],
+            )
+        return aliases[alias.alias]
+    try:
+        return TARGET_ADAPTER.validate_python(raw_target)
+    except ValidationError as error:
+        raise unprocessable(
+            "data.target is invalid", field_errors(error, ("data", "target"))
+        ) from None
+
+
+def validate_event(
+    envelope: EventEnvelope, aliases: Mapping[str, QonversionTarget]
+) -> ValidatedEvent:
+    spec = CATALOG.get(envelope.type)
+    if spec is None:
+        raise unprocessable(
+            f"unknown event type {envelope.type!r}; known types: {', '.join(sorted(CATALOG))}",
+            [{"field": "type", "message": "unknown event type"}],
+        )
+    if "target" not in envelope.data:
+        raise unprocessable(
+            "data.target is required", [{"field": "data.target", "message": "required"}]
+        )
+    target = resolve_target(envelope.data["target"], aliases)
+    model = spec.data_models.get(target.provider)
+    if model is None:
+        raise unprocessable(
+            f"{spec.event_type} is not supported by {target.provider} "
+            f"(supported by: {', '.join(spec.providers) or 'no provider'})",
+            [{"field": "type", "message": f"not supported by {target.provider}"}],
+        )
+    try:
+        data = model.model_validate({**envelope.data, "target": target.model_dump()})
+    except ValidationError as error:
+        raise unprocessable(
+            f"data is invalid for {spec.event_type}", field_errors(error, ("data",))
+        ) from None
+    return ValidatedEvent(envelope=envelope, data=data, target=target)

@@ -1,0 +1,39 @@
+"""What every job needs, opened once per worker process and handed to jobs through arq's ctx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from arq.connections import ArqRedis
+
+from config.settings import Settings
+from events.queue import QueueScripts
+from events.store import EventStore
+from workers.clients import ProviderClients
+from workers.retry import RetryPolicy
+
+DEPS = "expbridge"
+
+
+@dataclass
+class JobDeps:
+    settings: Settings
+    redis: ArqRedis
+    store: EventStore
+    scripts: QueueScripts
+    clients: ProviderClients
+    policy: RetryPolicy
+    session: aiohttp.ClientSession
+
+    @property
+    def attempt_budget_s(self) -> float:
+        return self.settings.worker.job_timeout_s * 0.75
+
+    @property
+    def job_expiry_ms(self) -> int:
+        return int((self.settings.retry.max_age_s + 24 * 3600) * 1000)
+
+    @property
+    def retention_ms(self) -> int:
+        return self.settings.event_retention_s * 1000

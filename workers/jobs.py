@@ -1,0 +1,158 @@
+"""The arq job that carries out one accepted event.
+
+In arq only a raised `Retry` is retried; any other exception (and arq's own job timeout) fails
+the job for good and would strand the event at the head of its line. So every path below ends
+in exactly one of: succeeded, retrying (raise Retry), or dead — never a stray exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from arq import Retry
+from pydantic import BaseModel, ValidationError
+
+from events import keys
+from events.record import ErrorInfo, EventRecord, StepRecord, utcnow
+from workers.deps import DEPS, JobDeps
+from workers.plan import UnplannableEvent, plan_event
+from workers.providers.errors import TransientUpstreamError, UpstreamError
+
+log = structlog.get_logger("expbridge.worker")
+
+
+def _result_of(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value if isinstance(value, dict) else None
+
+
+async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
+    for planned in plan_event(record):
+        step = record.step(planned.name)
+        if step is None:
+            step = StepRecord(name=planned.name, idempotency_key="")
+            record.steps.append(step)
+        if step.status == "done":
+            continue  # done before a crash, a retry or a replay: never sent again
+        # Stable for every retry of this dispatch; a replay gets a fresh key, so an upstream
+        # that remembered the failure it answered last time does not answer it again.
+        step.idempotency_key = f"{record.id}.{dispatch}.{planned.name}"
+        step.attempts += 1
+        structlog.contextvars.bind_contextvars(step=planned.name, provider=planned.provider)
+        try:
+            outcome = await planned.run(deps.clients, record, step.idempotency_key)
+        except UpstreamError as error:
+            step.status = "pending" if error.transient else "failed"
+            step.upstream_status = error.status
+            raise
+        except ValidationError as error:
+            raise TransientUpstreamError(
+                planned.provider, f"unexpected response shape: {error.error_count()} errors"
+            ) from error
+        step.status = "done"
+        step.upstream_status = outcome.status
+        step.finished_at = utcnow()
+        step.result = _result_of(outcome.value)
+        record.result = step.result
+        record.updated_at = utcnow()
+        await deps.store.save(record)
+
+
+async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> str:
+    deps: JobDeps = ctx[DEPS]
+    record = await deps.store.get(event_id)
+    if record is None:
+        log.warning("event record missing; nothing to do")
+        return "missing"
+    current = await deps.redis.get(keys.dispatch_counter(event_id))
+    if record.is_terminal or (current is not None and int(current) != dispatch):
+        return "stale"  # an old job run again after the event moved on
+    record.attempts += 1
+    record.status = "running"
+    record.updated_at = utcnow()
+    structlog.contextvars.bind_contextvars(
+        event_id=record.id, type=record.type, source=record.source, target=record.target,
+        attempt=record.attempts,
+    )  # fmt: skip
+    await deps.store.save(record)
+    started = time.perf_counter()
+    retry: Retry | None = None
+    try:
+        async with asyncio.timeout(deps.attempt_budget_s):
+            await run_steps(deps, record, dispatch)
+    except UpstreamError as error:
+        retry = await _failed(deps, record, error)
+    except TimeoutError:
+        slow = TransientUpstreamError("-", f"attempt took over {deps.attempt_budget_s:g}s")
+        retry = await _failed(deps, record, slow)
+    except UnplannableEvent as error:
+        await _dead(deps, record, ErrorInfo(kind="unplannable", message=str(error)))
+    except Exception as error:  # our own bug: the event ends dead with the reason, never silently
+        log.exception("unexpected error in job")
+        info = ErrorInfo(kind="internal", message=f"{type(error).__name__}: {error}")
+        await _dead(deps, record, info)
+    else:
+        await _finish(deps, record, "succeeded")
+    finally:
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        last = record.steps[-1] if record.steps else None
+        log.info(
+            "job attempt", status=record.status, duration_ms=duration_ms,
+            upstream_status=last.upstream_status if last else None,
+        )  # fmt: skip
+    if retry is not None:
+        raise retry
+    return record.status
+
+
+def _error_info(error: UpstreamError) -> ErrorInfo:
+    return ErrorInfo(
+        kind=error.kind, message=error.message, upstream_status=error.status,
+        provider=error.provider, code=error.code, body=error.body,
+    )  # fmt: skip
+
+
+async def _failed(deps: JobDeps, record: EventRecord, error: UpstreamError) -> Retry | None:
+    info = _error_info(error)
+    if not isinstance(error, TransientUpstreamError):
+        await _dead(deps, record, info)
+        return None
+    age_s = (utcnow() - record.received_at).total_seconds()
+    decision = deps.policy.decide(
+        record.attempts, age_s, retry_after_s=error.retry_after_s, rate_limited=error.rate_limited
+    )
+    if not decision.retry:
+        info.message = f"{info.message}; {decision.reason}"
+        await _dead(deps, record, info)
+        return None
+    record.status = "retrying"
+    record.last_error = info
+    record.updated_at = utcnow()
+    record.next_attempt_at = record.updated_at + timedelta(seconds=decision.delay_s)
+    await deps.store.save(record)
+    return Retry(defer=decision.delay_s)
+
+
+async def _dead(deps: JobDeps, record: EventRecord, info: ErrorInfo) -> None:
+    record.last_error = info
+    log.warning("event dead", reason=info.message, upstream_status=info.upstream_status)
+    await _finish(deps, record, "dead")
+
+
+async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
+    record.status = "dead" if status == "dead" else "succeeded"
+    record.next_attempt_at = None
+    record.updated_at = utcnow()
+    now_ms = int(time.time() * 1000)
+    await deps.scripts.finish(
+        keys=deps.scripts.finish_keys(record.id, record.target),
+        args=[
+            record.id, record.model_dump_json(), now_ms, deps.job_expiry_ms,
+            deps.retention_ms, "1" if status == "dead" else "0",
+        ],
+    )  # fmt: skip

@@ -1,0 +1,129 @@
+"""The one place upstream HTTP happens: JSON in and out, timeouts, error classification."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import aiohttp
+import structlog
+from yarl import URL
+
+from workers.providers.errors import (
+    TransientUpstreamError,
+    error_for_status,
+    parse_retry_after,
+)
+
+log = structlog.get_logger("expbridge.upstream")
+T = TypeVar("T")
+
+# (parsed error body or None, raw text) -> (provider error code, message)
+ErrorParser = Callable[[Any, str], tuple[str | None, str]]
+# (method, absolute url, exact body bytes) -> extra headers (e.g. a request signature)
+Signer = Callable[[str, str, bytes], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class UpstreamResponse:
+    status: int
+    data: Any
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a client call gives back: the upstream HTTP status and the typed body."""
+
+    status: int
+    value: T
+
+
+class UpstreamHttp:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        provider: str,
+        base_url: str,
+        *,
+        timeout_s: float,
+        parse_error: ErrorParser,
+        headers: dict[str, str] | None = None,
+        signer: Signer | None = None,
+    ) -> None:
+        self.session = session
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.parse_error = parse_error
+        self.headers = headers or {}
+        self.signer = signer
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: list[tuple[str, str]] | None = None,
+        idempotency_key: str | None = None,
+        operation: str = "",
+    ) -> UpstreamResponse:
+        url = self.base_url + path
+        if params:
+            url = str(URL(url).extend_query(params))
+        body = b"" if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
+        headers = {"Accept": "application/json", **self.headers}
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        if self.signer is not None:  # signed last, over the exact bytes sent, on every attempt
+            headers.update(self.signer(method, url, body))
+        started = time.perf_counter()
+        try:
+            async with self.session.request(
+                method, URL(url, encoded=True), data=body or None,
+                headers=headers, timeout=self.timeout,
+            ) as response:  # fmt: skip
+                text = await response.text(errors="replace")
+                status = response.status
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except TimeoutError as error:
+            raise TransientUpstreamError(self.provider, f"timed out: {method} {path}") from error
+        except aiohttp.ClientError as error:
+            raise TransientUpstreamError(
+                self.provider, f"connection failed: {type(error).__name__}"
+            ) from error
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        log.info(
+            "upstream request",
+            provider=self.provider, operation=operation, method=method, path=path,
+            upstream_status=status, duration_ms=duration_ms,
+        )  # fmt: skip
+        parsed = _parse_json(text)
+        if 200 <= status < 300:
+            if text.strip() and parsed is _INVALID:
+                raise TransientUpstreamError(
+                    self.provider, "the upstream answered with malformed JSON", status=status,
+                    body=text,
+                )  # fmt: skip
+            return UpstreamResponse(status, None if parsed is _INVALID else parsed)
+        code, message = self.parse_error(None if parsed is _INVALID else parsed, text)
+        raise error_for_status(
+            self.provider, status, code=code, message=message, retry_after_s=retry_after, body=text
+        )
+
+
+_INVALID: Any = object()
+
+
+def _parse_json(text: str) -> Any:
+    if not text.strip():
+        return _INVALID
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _INVALID
