@@ -1,0 +1,124 @@
+"""Shared fixtures: one real redis-server for the session, the sandbox and the ingress on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis as sync_redis
+from aiohttp.test_utils import TestServer
+
+from cli.redis_server import RedisServer
+from config.file import FileConfig
+from config.loading import load_settings
+from config.settings import Settings
+from service.app import create_app
+
+SOURCE_TOKEN = "tok_growth_0123456789"
+OTHER_TOKEN = "tok_other_0123456789"
+ADMIN_TOKEN = "admin_0123456789"
+SANDBOX_KEY = "test_sk_sandbox"
+QUEUE = "expbridge:test-queue"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    client = sync_redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Any]:
+    from sandbox.runner import start_sandbox
+
+    server = await start_sandbox()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def make_settings(redis_url: str, sandbox: Any, tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        base: dict[str, Any] = {
+            "redis_url": redis_url,
+            "sources": {"growth": {"token": SOURCE_TOKEN}, "other": {"token": OTHER_TOKEN}},
+            "admin_token": ADMIN_TOKEN,
+            "qonversion": {"secret_key": SANDBOX_KEY, "base_url": f"{sandbox.url}/qonversion/v4"},
+            "sandbox_url": sandbox.url,
+            "queue_name": QUEUE,
+            "data_dir": tmp_path / "data",
+            "log_format": "json",
+            "worker": {"poll_delay_s": 0.01, "upstream_timeout_s": 2.0, "job_timeout_s": 6},
+            "retry": {"base_delay_s": 0.05, "max_delay_s": 0.5, "rate_limited_floor_s": 0.1},
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                base[key] = {**base[key], **value}
+            else:
+                base[key] = value
+        return load_settings(**base)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+class Ingress:
+    """The real ingress app behind a real loopback HTTP server, with a client session."""
+
+    def __init__(self, server: TestServer, session: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.session = session
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def post_event(
+        self, body: Any, token: str | None = SOURCE_TOKEN, **kwargs: Any
+    ) -> aiohttp.ClientResponse:
+        headers = dict(kwargs.pop("headers", {}))
+        if token is not None:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        if not isinstance(body, bytes | str):
+            kwargs["json"] = body
+        else:
+            kwargs["data"] = body
+            headers.setdefault("Content-Type", "application/json")
+        return await self.session.post(self.url("/v1/events"), headers=headers, **kwargs)
+
+    async def get_record(self, event_id: str, token: str = SOURCE_TOKEN) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with self.session.get(self.url(f"/v1/events/{event_id}"), headers=headers) as r:
+            assert r.status == 200, await r.text()
+            body: dict[str, Any] = await r.json()
+            return body
+
+
+async def start_ingress(
+    settings: Settings, file_config: FileConfig | None = None
+) -> tuple[TestServer, aiohttp.ClientSession]:
+    server = TestServer(create_app(settings, file_config), host="127.0.0.1")
+    await server.start_server()
+    return server, aiohttp.ClientSession()
+
+
+@pytest.fixture
+async def ingress(settings: Settings) -> AsyncIterator[Ingress]:
+    server, session = await start_ingress(settings)
+    yield Ingress(server, session)
+    await session.close()
+    await server.close()

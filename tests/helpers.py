@@ -1,0 +1,77 @@
+"""Small helpers shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from config.settings import Settings
+from events import keys
+from workers.worker import create_worker
+
+
+async def run_worker_burst(settings: Settings, max_seconds: float = 20.0) -> None:
+    """Run an arq worker until the queue is empty (deferred retries included)."""
+    import asyncio
+
+    worker = create_worker(settings, burst=True)
+    try:
+        await asyncio.wait_for(worker.async_run(), max_seconds)
+    finally:
+        await worker.close()
+
+
+async def sandbox_call(sandbox_url: str, method: str, path: str, body: Any = None) -> Any:
+    async with aiohttp.ClientSession() as session:
+        async with session.request(method, f"{sandbox_url}{path}", json=body) as response:
+            assert response.status < 300, await response.text()
+            return await response.json(content_type=None) if response.status != 204 else None
+
+
+async def seed_experiment(sandbox_url: str, experiment_id: str, **fields: Any) -> None:
+    experiment = {"id": experiment_id, "name": f"Test {experiment_id}", "status": "draft"}
+    experiment.setdefault("alias_id", f"alias_{experiment_id}")
+    experiment.update(fields)
+    await sandbox_call(
+        sandbox_url, "POST", "/_sandbox/seed", {"qonversion": {"experiments": [experiment]}}
+    )
+
+
+async def qonversion_experiment(sandbox_url: str, experiment_id: str) -> dict[str, Any]:
+    state = await sandbox_call(sandbox_url, "GET", "/_sandbox/state")
+    experiment: dict[str, Any] = state["qonversion"]["experiments"][experiment_id]
+    return experiment
+
+
+async def sandbox_requests(sandbox_url: str, path_prefix: str = "") -> list[dict[str, Any]]:
+    query = f"?path_prefix={path_prefix}" if path_prefix else ""
+    rows: list[dict[str, Any]] = await sandbox_call(
+        sandbox_url, "GET", f"/_sandbox/requests{query}"
+    )
+    return rows
+
+
+async def queued_jobs(settings: Settings) -> int:
+    client = aioredis.Redis.from_url(settings.redis_url or "")
+    try:
+        return int(await client.zcard(settings.queue_name))
+    finally:
+        await client.aclose()
+
+
+async def stored_event_count(settings: Settings) -> int:
+    client = aioredis.Redis.from_url(settings.redis_url or "")
+    try:
+        return int(await client.zcard(keys.EVENT_INDEX))
+    finally:
+        await client.aclose()
+
+
+def start_event(experiment_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "experiment.start",
+        "data": {"target": {"provider": "qonversion", "experiment_id": experiment_id}},
+        **extra,
+    }
