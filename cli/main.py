@@ -22,6 +22,12 @@ def _settings(**overrides: object) -> Settings:
     return settings
 
 
+def _safe_to_listen(settings: Settings) -> None:
+    reason = settings.unsafe_bind_reason()
+    if reason is not None:
+        raise click.ClickException(reason)
+
+
 def _needs_redis(settings: Settings, command: str) -> None:
     if settings.uses_embedded_redis:
         raise click.ClickException(
@@ -48,6 +54,7 @@ def run() -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     settings = with_local_source(settings)
+    _safe_to_listen(settings)
     redis_server = None
     if settings.uses_embedded_redis:
         try:
@@ -80,6 +87,7 @@ def serve() -> None:
 
     settings = _settings()
     _needs_redis(settings, "serve")
+    _safe_to_listen(settings)
     try:
         file_config = load_config(settings)
     except ConfigError as error:

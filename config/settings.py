@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRETS_DIR = Path("/run/secrets")
 
@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     redis_password: SecretStr | None = None
     redis_sentinels: str | None = None
     redis_sentinel_master: str = "mymaster"
-    sources: dict[str, SourceCredentials] = Field(default_factory=dict)
+    # NoDecode: parsed by _sources_json, so an empty variable means "no sources".
+    sources: Annotated[dict[str, SourceCredentials], NoDecode] = Field(default_factory=dict)
     admin_token: SecretStr | None = None
     qonversion: QonversionSettings = Field(default_factory=QonversionSettings)
     convert: ConvertSettings = Field(default_factory=ConvertSettings)
@@ -118,7 +119,12 @@ class Settings(BaseSettings):
     @classmethod
     def _sources_json(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return json.loads(value) if value.strip() else {}
+            if not value.strip():
+                return {}
+            try:
+                return json.loads(value)
+            except ValueError as error:
+                raise ValueError(f"not valid JSON: {error}") from None
         return value
 
     @field_validator("redis_url")
@@ -128,15 +134,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
-    @model_validator(mode="after")
-    def _never_open_to_the_network(self) -> Settings:
+    def unsafe_bind_reason(self) -> str | None:
+        """Why the ingress must not listen as configured (only the ingress listens)."""
         loopback = self.host in {"127.0.0.1", "localhost", "::1"}
         if not loopback and not self.sources:
-            raise ValueError(
+            return (
                 f"EXPBRIDGE_HOST={self.host} is not loopback but no EXPBRIDGE_SOURCES are set: "
                 "refusing to listen unauthenticated on the network"
             )
-        return self
+        return None
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -35,7 +35,7 @@ def test_defaults_need_no_configuration() -> None:
         ({"EXPBRIDGE_REDIS_URL": "http://localhost"}, "EXPBRIDGE_REDIS_URL"),
         ({"EXPBRIDGE_WORKER__POLL_DELAY_S": "-1"}, "EXPBRIDGE_WORKER__POLL_DELAY_S"),
         ({"EXPBRIDGE_SOURCES": '{"a": {}}'}, "EXPBRIDGE_SOURCES"),
-        ({"EXPBRIDGE_SOURCES": "{not json"}, "sources"),
+        ({"EXPBRIDGE_SOURCES": "{not json"}, "EXPBRIDGE_SOURCES"),
     ],
 )
 def test_invalid_value_names_the_variable(
@@ -53,10 +53,15 @@ def test_invalid_value_names_the_variable(
 
 def test_public_bind_without_sources_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXPBRIDGE_HOST", "0.0.0.0")
-    with pytest.raises(ConfigError, match="unauthenticated"):
-        load_settings()
+    reason = load_settings().unsafe_bind_reason()
+    assert reason is not None and "unauthenticated" in reason
     monkeypatch.setenv("EXPBRIDGE_SOURCES", '{"growth": {"token": "t"}}')
-    assert load_settings().host == "0.0.0.0"
+    assert load_settings().unsafe_bind_reason() is None
+
+
+def test_empty_sources_variable_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPBRIDGE_SOURCES", "")
+    assert load_settings().sources == {}
 
 
 def test_sources_and_secrets_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,51 @@
+"""Logs: JSON lines carrying the request's context, stdlib loggers rendered alike, no secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+import structlog
+
+from config.logging import configure_logging
+
+
+def lines(captured: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in captured.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(autouse=True)
+def reset_structlog() -> Any:
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    logging.getLogger().handlers.clear()
+
+
+def test_context_is_bound_for_structlog_and_stdlib_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("json", "INFO")
+    structlog.contextvars.bind_contextvars(
+        event_id="evt_1", source="growth", type="experiment.start"
+    )
+    structlog.get_logger("expbridge.test").info("hello", upstream_status=200)
+    logging.getLogger("arq.worker").info("job %s started", "evt_1.1")
+    out = lines(capsys.readouterr().out)
+    assert [line["event"] for line in out] == ["hello", "job evt_1.1 started"]
+    for line in out:
+        assert line["event_id"] == "evt_1" and line["source"] == "growth"
+        assert line["level"] == "info" and "timestamp" in line
+    assert out[1]["logger"] == "arq.worker"
+
+
+def test_credential_fields_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json", "INFO")
+    structlog.get_logger("t").info(
+        "oops", token="tok_123", authorization="Bearer x", app_secret="s"
+    )
+    out = capsys.readouterr().out
+    assert "tok_123" not in out and "Bearer x" not in out and '"s"' not in out
+    assert lines(out)[0]["token"] == "[redacted]"
