@@ -25,6 +25,7 @@ from sandbox.runner import start_sandbox
 
 from cli.redis_server import RedisServer
 from config.loading import load_settings
+from config.logging import configure_logging
 from config.settings import Settings
 from service.app import create_app
 from workers.worker import create_worker
@@ -73,6 +74,7 @@ def summary(values: list[float]) -> tuple[float, float]:
 
 
 async def main(events: int) -> None:
+    configure_logging("json", "ERROR")
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
         sandbox = await start_sandbox()
         results = {}

@@ -91,9 +91,13 @@ def resolve_target(raw_target: Any, aliases: Mapping[str, QonversionTarget]) -> 
     try:
         return TARGET_ADAPTER.validate_python(raw_target)
     except ValidationError as error:
-        raise unprocessable(
-            "data.target is invalid", field_errors(error, ("data", "target"))
-        ) from None
+        errors = field_errors(error, ("data", "target"))
+        # A discriminated union puts the provider tag in the path: data.target.<provider>.x
+        tag = f"data.target.{raw_target.get('provider')}." if isinstance(raw_target, dict) else ""
+        for item in errors:
+            if tag and item["field"].startswith(tag):
+                item["field"] = "data.target." + item["field"][len(tag) :]
+        raise unprocessable("data.target is invalid", errors) from None
 
 
 def validate_event(

@@ -93,7 +93,7 @@ class Ingress:
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers.setdefault("Authorization", f"Bearer {token}")
-        if not isinstance(body, bytes | str):
+        if isinstance(body, dict | list):
             kwargs["json"] = body
         else:
             kwargs["data"] = body
