@@ -66,6 +66,13 @@ async def clear_faults(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def remove_fault(request: web.Request) -> web.Response:
+    rule_id = request.match_info["rule_id"]
+    if not rule_id.isdigit() or not request.config_dict[FAULTS].remove(int(rule_id)):
+        raise problem(404, f"no fault rule {rule_id}")
+    return web.Response(status=204)
+
+
 def snapshot(request: web.Request) -> dict[str, Any]:
     return {
         "qonversion": request.config_dict[QONVERSION].snapshot(),
@@ -145,6 +152,7 @@ def create_control_app() -> web.Application:
     app.router.add_post("/faults", add_fault)
     app.router.add_get("/faults", list_faults)
     app.router.add_delete("/faults", clear_faults)
+    app.router.add_delete("/faults/{rule_id}", remove_fault)
     app.router.add_get("/state", get_state)
     app.router.add_post("/seed", seed)
     app.router.add_post("/reports", set_report_numbers)

@@ -137,7 +137,9 @@ def update(
         add_variations(state, experience, new)
 
 
-def update_variation(experience: dict[str, Any], variation_id: str, body: VariationUpdate) -> dict:
+def update_variation(
+    experience: dict[str, Any], variation_id: str, body: VariationUpdate
+) -> dict[str, Any]:
     variation = find_variation(experience, variation_id)
     variation.update(body.changes())
     return variation

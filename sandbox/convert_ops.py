@@ -51,7 +51,9 @@ def public(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k != "project_id"}
 
 
-def new_project(state: ConvertState, fields: dict[str, Any], pid: str | None = None) -> dict:
+def new_project(
+    state: ConvertState, fields: dict[str, Any], pid: str | None = None
+) -> dict[str, Any]:
     project_id = pid or state.new_id()
     account = state.account_id
     snippet = (
@@ -142,7 +144,9 @@ def _keep(state: ConvertState, kind: str, obj: dict[str, Any], body: ListBody) -
     return True
 
 
-def listed(state: ConvertState, kind: str, project_id: str | None, body: ListBody) -> list[dict]:
+def listed(
+    state: ConvertState, kind: str, project_id: str | None, body: ListBody
+) -> list[dict[str, Any]]:
     objects = state.scoped(kind, project_id) if project_id else list(state.projects.values())
     return [public(kind, o) for o in objects if _keep(state, kind, o, body)]
 

@@ -61,7 +61,8 @@ class FaultRule:
         return f"{label}(after)" if self.spec.after_handling else label
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, **self.spec.model_dump(), "remaining": self.remaining}
+        spec = self.spec.model_dump()
+        return {"id": self.id, **spec, "remaining": self.remaining, "hits": self.hits}
 
 
 @dataclass
@@ -92,6 +93,12 @@ class FaultBook:
             rule.hits += 1
             return rule
         return None
+
+    def remove(self, rule_id: int) -> bool:
+        kept = [r for r in self.rules if r.id != rule_id]
+        removed = len(kept) != len(self.rules)
+        self.rules = kept
+        return removed
 
     def clear(self) -> None:
         self.rules.clear()

@@ -119,6 +119,9 @@ async def test_count_exhaustion_and_listing(
     assert statuses == [500, 500, 200]
     (rule,) = (await control(session, server.url, "GET", "/faults")).body
     assert rule["id"] == rule_id and rule["remaining"] == 0 and rule["count"] == 2
+    assert rule["hits"] == 2
+    assert (await control(session, server.url, "DELETE", f"/faults/{rule_id}")).status == 204
+    assert (await control(session, server.url, "DELETE", f"/faults/{rule_id}")).status == 404
     assert (await qon.call("POST", "/experiments", {"name": "A", "alias_id": "a"})).status == 201
 
 
