@@ -21,12 +21,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sandbox.runner import start_sandbox
 
 from cli.redis_server import RedisServer
 from config.loading import load_settings
 from config.logging import configure_logging
 from config.settings import Settings
+from sandbox.runner import start_sandbox
 from service.app import create_app
 from workers.worker import create_worker
 

@@ -117,6 +117,7 @@ def worker(check: bool) -> None:
 def sandbox(host: str, port: int) -> None:
     """The simulated Qonversion and Convert APIs, for local runs and demos."""
     from aiohttp import web
+
     from sandbox.app import create_sandbox_app
 
     configure_logging()

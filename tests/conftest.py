@@ -1,4 +1,4 @@
-"""Shared fixtures: one real redis-server for the session, the sandbox and the ingress on loopback."""
+"""Shared fixtures: one real redis-server per session, the sandbox and the ingress on loopback."""
 
 from __future__ import annotations
 

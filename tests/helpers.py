@@ -24,10 +24,12 @@ async def run_worker_burst(settings: Settings, max_seconds: float = 20.0) -> Non
 
 
 async def sandbox_call(sandbox_url: str, method: str, path: str, body: Any = None) -> Any:
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, f"{sandbox_url}{path}", json=body) as response:
-            assert response.status < 300, await response.text()
-            return await response.json(content_type=None) if response.status != 204 else None
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{sandbox_url}{path}", json=body) as response,
+    ):
+        assert response.status < 300, await response.text()
+        return await response.json(content_type=None) if response.status != 204 else None
 
 
 async def seed_experiment(sandbox_url: str, experiment_id: str, **fields: Any) -> None:
