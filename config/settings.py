@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         return None
 
     @property
+    def job_expiry_ms(self) -> int:
+        """arq job keys must outlive the longest retry schedule; a day of margin."""
+        return int((self.retry.max_age_s + 24 * 3600) * 1000)
+
+    @property
     def uses_embedded_redis(self) -> bool:
         return self.redis_url is None and self.redis_sentinels is None
 

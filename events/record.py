@@ -48,6 +48,8 @@ class EventRecord(BaseModel):
     steps: list[StepRecord] = Field(default_factory=list)
     last_error: ErrorInfo | None = None
     result: dict[str, Any] | None = None
+    replays: int = 0
+    requeued_at: datetime | None = None
     producer_id: str | None = None
     time: datetime | None = None
     data: dict[str, Any] = Field(default_factory=dict)
@@ -55,6 +57,11 @@ class EventRecord(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def started_at(self) -> datetime:
+        """Where the retry age counts from: acceptance, or the last replay."""
+        return self.requeued_at or self.received_at
 
     def step(self, name: str) -> StepRecord | None:
         return next((s for s in self.steps if s.name == name), None)

@@ -48,7 +48,7 @@ class Acceptor:
         self.redis = redis
         self.scripts = QueueScripts(redis, settings.queue_name)
         self.idempotency_ttl_ms = settings.idempotency_ttl_s * 1000
-        self.job_expiry_ms = int((settings.retry.max_age_s + 24 * 3600) * 1000)
+        self.job_expiry_ms = settings.job_expiry_ms
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()

@@ -11,9 +11,10 @@ from config.file import FileConfig
 from config.loading import ConfigError
 from config.settings import Settings
 from events.connection import create_redis
+from events.replay import Replayer
 from events.store import EventStore
 from events.targets import QonversionTarget, Target
-from service import keys, routes_events, routes_health
+from service import keys, routes_admin, routes_events, routes_health
 from service.acceptor import Acceptor
 from service.auth import Authenticator
 from service.problems import problem_middleware
@@ -39,6 +40,8 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
     app[keys.REDIS] = redis
     app[keys.STORE] = EventStore(redis)
     app[keys.ACCEPTOR] = Acceptor(redis, app[keys.SETTINGS])
+    settings = app[keys.SETTINGS]
+    app[keys.REPLAYER] = Replayer(redis, settings.queue_name, settings.job_expiry_ms)
     yield
     await app[keys.ACCEPTOR].close()
     await redis.aclose()
@@ -55,4 +58,5 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     app.cleanup_ctx.append(redis_context)
     app.add_routes(routes_health.routes)
     app.add_routes(routes_events.routes)
+    app.add_routes(routes_admin.routes)
     return app

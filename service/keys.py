@@ -6,6 +6,7 @@ from aiohttp import web
 from arq.connections import ArqRedis
 
 from config.settings import Settings
+from events.replay import Replayer
 from events.store import EventStore
 from events.targets import QonversionTarget
 from service.acceptor import Acceptor
@@ -14,6 +15,7 @@ from service.auth import Authenticator
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", ArqRedis)
 STORE = web.AppKey("store", EventStore)
+REPLAYER = web.AppKey("replayer", Replayer)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TARGET_ALIASES: web.AppKey[dict[str, QonversionTarget]] = web.AppKey("target_aliases")

@@ -32,7 +32,7 @@ class JobDeps:
 
     @property
     def job_expiry_ms(self) -> int:
-        return int((self.settings.retry.max_age_s + 24 * 3600) * 1000)
+        return self.settings.job_expiry_ms
 
     @property
     def retention_ms(self) -> int:

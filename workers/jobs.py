@@ -122,7 +122,7 @@ async def _failed(deps: JobDeps, record: EventRecord, error: UpstreamError) -> R
     if not isinstance(error, TransientUpstreamError):
         await _dead(deps, record, info)
         return None
-    age_s = (utcnow() - record.received_at).total_seconds()
+    age_s = (utcnow() - record.started_at).total_seconds()
     decision = deps.policy.decide(
         record.attempts, age_s, retry_after_s=error.retry_after_s, rate_limited=error.rate_limited
     )
