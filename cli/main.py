@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from cli.admin import dlq, events
 from cli.send import send
 from config.loading import ConfigError, load_config, load_settings
 from config.logging import configure_logging
@@ -114,12 +115,18 @@ def worker(check: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
-def sandbox(host: str, port: int) -> None:
+@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback host (no auth!)")
+def sandbox(host: str, port: int, allow_remote: bool) -> None:
     """The simulated Qonversion and Convert APIs, for local runs and demos."""
     from aiohttp import web
 
     from sandbox.app import create_sandbox_app
 
+    if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
+        raise click.ClickException(
+            "the sandbox's control plane has no authentication: it binds to loopback unless "
+            "--allow-remote is given"
+        )
     configure_logging()
     click.echo(f"sandbox: Qonversion at http://{host}:{port}/qonversion/v4, Convert at "
                f"http://{host}:{port}/convert/api/v1 and /v2", err=True)  # fmt: skip
@@ -127,6 +134,8 @@ def sandbox(host: str, port: int) -> None:
 
 
 main.add_command(send)
+main.add_command(events)
+main.add_command(dlq)
 
 if __name__ == "__main__":
     main()

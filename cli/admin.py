@@ -1,0 +1,133 @@
+"""Operator commands that read Redis directly: `events show`, `dlq list`, `dlq replay`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from arq.connections import ArqRedis
+
+from config.loading import ConfigError, load_settings
+from config.settings import Settings
+from events import keys
+from events.connection import create_redis
+from events.listing import scan_index
+from events.replay import Replayer
+from events.store import EventStore
+
+T = TypeVar("T")
+
+
+def _with_redis(action: Callable[[ArqRedis, Settings], Awaitable[T]]) -> T:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    if settings.uses_embedded_redis:
+        raise click.ClickException("set EXPBRIDGE_REDIS_URL (or EXPBRIDGE_REDIS_SENTINELS)")
+
+    async def run() -> T:
+        redis = await create_redis(settings)
+        try:
+            return await action(redis, settings)
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(run())
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+@click.group()
+def events() -> None:
+    """Inspect events."""
+
+
+@events.command("show")
+@click.argument("event_id")
+def show_event(event_id: str) -> None:
+    """Print one event's status record."""
+
+    async def action(redis: ArqRedis, _: Settings) -> dict[str, Any] | None:
+        record = await EventStore(redis).get(event_id)
+        return record.public() if record else None
+
+    record = _with_redis(action)
+    if record is None:
+        raise click.ClickException(f"no event {event_id!r}")
+    click.echo(json.dumps(record, indent=2))
+
+
+@click.group()
+def dlq() -> None:
+    """Dead letters: events that failed for good."""
+
+
+time_options = [
+    click.option("--type", "event_type", default=None, help="Only this event type"),
+    click.option("--since", type=click.DateTime(), default=None, help="Died at or after (UTC)"),
+    click.option("--until", type=click.DateTime(), default=None, help="Died at or before (UTC)"),
+    click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000)),
+]
+
+
+def _with_time_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(time_options):
+        command = option(command)
+    return command
+
+
+async def _dead_ids(
+    redis: ArqRedis, event_type: str | None, since: datetime | None, until: datetime | None,
+    limit: int,
+) -> list[dict[str, Any]]:  # fmt: skip
+    page = await scan_index(
+        redis, keys.DEAD_INDEX, limit=limit, since_ms=_ms(since), until_ms=_ms(until),
+        keep=lambda r: r.status == "dead" and event_type in (None, r.type),
+    )  # fmt: skip
+    return [r.public() for r in page.records]
+
+
+@dlq.command("list")
+@_with_time_options
+def list_dead(
+    event_type: str | None, since: datetime | None, until: datetime | None, limit: int
+) -> None:
+    """One line per dead event, newest first."""
+    rows = _with_redis(lambda redis, _: _dead_ids(redis, event_type, since, until, limit))
+    for row in rows:
+        error = row.get("last_error") or {}
+        click.echo(
+            f"{row['id']}  {row['type']:<24} {row['target']:<32} {row['updated_at']}  "
+            f"{error.get('upstream_status') or '-'}  {error.get('message', '')[:80]}"
+        )
+    click.echo(f"{len(rows)} dead event(s)", err=True)
+
+
+@dlq.command("replay")
+@click.argument("event_ids", nargs=-1)
+@_with_time_options
+def replay_dead(
+    event_ids: tuple[str, ...], event_type: str | None, since: datetime | None,
+    until: datetime | None, limit: int,
+) -> None:  # fmt: skip
+    """Re-queue dead events: the IDs given, or all matching --type/--since/--until."""
+
+    async def action(redis: ArqRedis, settings: Settings) -> list[tuple[str, str]]:
+        ids = list(event_ids) or [
+            row["id"] for row in await _dead_ids(redis, event_type, since, until, limit)
+        ]
+        replayer = Replayer(redis, settings.queue_name, settings.job_expiry_ms)
+        return [(event_id, await replayer.replay(event_id)) for event_id in ids]
+
+    outcomes = _with_redis(action)
+    for event_id, outcome in outcomes:
+        click.echo(f"{event_id}  {outcome}")
+    requeued = sum(1 for _, outcome in outcomes if outcome == "requeued")
+    click.echo(f"{requeued} of {len(outcomes)} re-queued", err=True)
