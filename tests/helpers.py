@@ -77,3 +77,13 @@ def start_event(experiment_id: str, **extra: Any) -> dict[str, Any]:
         "data": {"target": {"provider": "qonversion", "experiment_id": experiment_id}},
         **extra,
     }
+
+
+async def add_fault(sandbox_url: str, **spec: Any) -> None:
+    await sandbox_call(sandbox_url, "POST", "/_sandbox/faults", spec)
+
+
+def parse_time(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value).timestamp()

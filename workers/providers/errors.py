@@ -48,6 +48,7 @@ class UpstreamError(Exception):
         retry_after_s: float | None = None,
         body: str | None = None,
     ) -> None:
+        message = redact_body(message) or ""
         super().__init__(message)
         self.provider = provider
         self.message = message
