@@ -84,6 +84,26 @@ class RetrySettings(BaseModel):
     rate_limited_floor_s: float = Field(5.0, ge=0)
 
 
+class PaceSettings(BaseModel):
+    """Limits for one provider, shared by every worker process through Redis."""
+
+    requests_per_second: float = Field(20.0, gt=0)
+    max_concurrency: int = Field(8, ge=1)
+    # A step waits this long for a slot in place; longer waits give the job back to the queue.
+    max_wait_in_place_s: float = Field(2.0, ge=0)
+    breaker_failures: int = Field(5, ge=1)
+    breaker_cooldown_s: float = Field(30.0, gt=0)
+
+
+class PaceTable(BaseModel):
+    qonversion: PaceSettings = Field(default_factory=PaceSettings)
+    convert: PaceSettings = Field(default_factory=PaceSettings)
+
+    def of(self, provider: str) -> PaceSettings:
+        found = getattr(self, provider, None)
+        return found if isinstance(found, PaceSettings) else PaceSettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EXPBRIDGE_",
@@ -114,6 +134,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    pace: PaceTable = Field(default_factory=PaceTable)
 
     @field_validator("sources", mode="before")
     @classmethod

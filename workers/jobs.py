@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from events import keys
 from events.record import ErrorInfo, EventRecord, StepRecord, utcnow
 from workers.deps import DEPS, JobDeps
+from workers.gate import ProviderBusy
 from workers.plan import UnplannableEvent, plan_event
 from workers.providers.errors import TransientUpstreamError, UpstreamError
 
@@ -42,10 +43,11 @@ async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
         # Stable for every retry of this dispatch; a replay gets a fresh key, so an upstream
         # that remembered the failure it answered last time does not answer it again.
         step.idempotency_key = f"{record.id}.{dispatch}.{planned.name}"
-        step.attempts += 1
         structlog.contextvars.bind_contextvars(step=planned.name, provider=planned.provider)
         try:
-            outcome = await planned.run(deps.clients, record, step.idempotency_key)
+            async with deps.gate.slot(planned.provider):
+                step.attempts += 1
+                outcome = await planned.run(deps.clients, record, step.idempotency_key)
         except UpstreamError as error:
             step.status = "pending" if error.transient else "failed"
             step.upstream_status = error.status
@@ -90,6 +92,8 @@ async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> st
     except TimeoutError:
         slow = TransientUpstreamError("-", f"attempt took over {deps.attempt_budget_s:g}s")
         retry = await _failed(deps, record, slow)
+    except ProviderBusy as busy:
+        retry = await _wait_for_provider(deps, record, busy)
     except UnplannableEvent as error:
         await _dead(deps, record, ErrorInfo(kind="unplannable", message=str(error)))
     except Exception as error:  # our own bug: the event ends dead with the reason, never silently
@@ -135,7 +139,29 @@ async def _failed(deps: JobDeps, record: EventRecord, error: UpstreamError) -> R
     record.updated_at = utcnow()
     record.next_attempt_at = record.updated_at + timedelta(seconds=decision.delay_s)
     await deps.store.save(record)
+    deps.metrics.job_retrying(record)
     return Retry(defer=decision.delay_s)
+
+
+async def _wait_for_provider(
+    deps: JobDeps, record: EventRecord, busy: ProviderBusy
+) -> Retry | None:
+    """Circuit open or pace exceeded: wait in `retrying` without using up an attempt."""
+    record.attempts -= 1
+    info = ErrorInfo(kind="provider_busy", message=str(busy), provider=busy.provider)
+    age_s = (utcnow() - record.started_at).total_seconds()
+    if age_s + busy.wait_s > deps.settings.retry.max_age_s:
+        info.message += (
+            f"; gave up: the event would be older than {deps.settings.retry.max_age_s:g}s"
+        )
+        await _dead(deps, record, info)
+        return None
+    record.status = "retrying"
+    record.last_error = info
+    record.updated_at = utcnow()
+    record.next_attempt_at = record.updated_at + timedelta(seconds=busy.wait_s)
+    await deps.store.save(record)
+    return Retry(defer=busy.wait_s)
 
 
 async def _dead(deps: JobDeps, record: EventRecord, info: ErrorInfo) -> None:
@@ -156,3 +182,4 @@ async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
             deps.retention_ms, "1" if status == "dead" else "0",
         ],
     )  # fmt: skip
+    deps.metrics.job_finished(record)
