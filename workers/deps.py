@@ -11,6 +11,7 @@ from config.settings import Settings
 from events.queue import QueueScripts
 from events.store import EventStore
 from workers.clients import ProviderClients
+from workers.gate import ProviderGate
 from workers.retry import RetryPolicy
 
 DEPS = "expbridge"
@@ -24,6 +25,7 @@ class JobDeps:
     scripts: QueueScripts
     clients: ProviderClients
     policy: RetryPolicy
+    gate: ProviderGate
     session: aiohttp.ClientSession
 
     @property

@@ -16,6 +16,7 @@ from events.queue import JOB_FUNCTION, QueueScripts, job_deserializer, job_seria
 from events.store import EventStore
 from workers.clients import build_clients
 from workers.deps import DEPS, JobDeps
+from workers.gate import ProviderGate
 from workers.jobs import process_event
 from workers.retry import RetryPolicy
 
@@ -34,6 +35,13 @@ def _on_startup(settings: Settings) -> Any:
             scripts=QueueScripts(redis, settings.queue_name),
             clients=build_clients(settings, session),
             policy=RetryPolicy(settings.retry),
+            gate=ProviderGate(
+                redis,
+                settings.pace,
+                lease_s=settings.worker.upstream_timeout_s + 5,
+                floor_429_s=settings.retry.rate_limited_floor_s,
+                cap_429_s=settings.retry.max_delay_s,
+            ),
             session=session,
         )
 
