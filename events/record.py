@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 EventStatus = Literal["queued", "running", "retrying", "succeeded", "dead"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "dead"})
+# Kept in Redis, left out of the API's status record (and of its OpenAPI schema).
+INTERNAL_FIELDS: frozenset[str] = frozenset({"data"})
 StepStatus = Literal["pending", "done", "failed"]
 
 
@@ -68,4 +70,4 @@ class EventRecord(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """The status record as the API shows it: the event's data stays internal."""
-        return self.model_dump(mode="json", exclude={"data"})
+        return self.model_dump(mode="json", exclude=set(INTERNAL_FIELDS))

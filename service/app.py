@@ -10,15 +10,25 @@ from pydantic import TypeAdapter, ValidationError
 from config.file import FileConfig
 from config.loading import ConfigError
 from config.settings import Settings
+from events.catalog import CATALOG
 from events.connection import create_redis
 from events.replay import Replayer
 from events.store import EventStore
 from events.targets import QonversionTarget, Target
-from service import keys, routes_admin, routes_events, routes_health
+from service import (
+    keys,
+    routes_admin,
+    routes_docs,
+    routes_events,
+    routes_health,
+    routes_metrics,
+)
 from service.acceptor import Acceptor
 from service.auth import Authenticator
+from service.metrics import IngressMetrics
 from service.problems import problem_middleware
 from service.request_log import request_log_middleware
+from service.routes_docs import build_openapi_document
 
 
 def target_aliases(file_config: FileConfig) -> dict[str, QonversionTarget]:
@@ -55,8 +65,12 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     app[keys.SETTINGS] = settings
     app[keys.AUTHENTICATOR] = Authenticator(settings)
     app[keys.TARGET_ALIASES] = target_aliases(file_config or FileConfig())
+    app[keys.METRICS] = IngressMetrics(event_types=CATALOG)
     app.cleanup_ctx.append(redis_context)
+    app.on_startup.append(build_openapi_document)
     app.add_routes(routes_health.routes)
     app.add_routes(routes_events.routes)
     app.add_routes(routes_admin.routes)
+    app.add_routes(routes_metrics.routes)
+    app.add_routes(routes_docs.routes)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from arq.connections import ArqRedis
 
@@ -11,6 +13,7 @@ from events.store import EventStore
 from events.targets import QonversionTarget
 from service.acceptor import Acceptor
 from service.auth import Authenticator
+from service.metrics import IngressMetrics
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", ArqRedis)
@@ -19,3 +22,10 @@ REPLAYER = web.AppKey("replayer", Replayer)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TARGET_ALIASES: web.AppKey[dict[str, QonversionTarget]] = web.AppKey("target_aliases")
+METRICS = web.AppKey("metrics", IngressMetrics)
+OPENAPI_DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi_document")
+DOCS_PAGE = web.AppKey("docs_page", bytes)
+
+# Noted by POST /v1/events as it learns them, for the events-received metric's labels.
+RECEIVED_TYPE = web.RequestKey("received_type", str)
+RECEIVED_SOURCE = web.RequestKey("received_source", str)

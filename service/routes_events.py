@@ -14,6 +14,7 @@ from events.record import EventRecord
 from service import keys
 from service.acceptor import IdempotencyConflict, IdempotencyInFlight
 from service.problems import Problem
+from service.received import counted_as_received
 from service.validation import (
     JSON_TYPES,
     binary_mode_envelope,
@@ -59,6 +60,7 @@ def idempotency_key_of(request: web.Request, producer_id: str | None) -> str | N
 
 
 @routes.post("/v1/events")
+@counted_as_received
 async def post_event(request: web.Request) -> web.Response:
     app = request.app
     binary = "ce-specversion" in request.headers
@@ -71,9 +73,11 @@ async def post_event(request: web.Request) -> web.Response:
         )
     body = await read_body(request)
     source = app[keys.AUTHENTICATOR].authenticate(request, body)
+    request[keys.RECEIVED_SOURCE] = source
     structlog.contextvars.bind_contextvars(source=source)
     raw = binary_mode_envelope(request.headers, body) if binary else parse_json_object(body)
     envelope = parse_envelope(request.content_type, raw, binary)
+    request[keys.RECEIVED_TYPE] = envelope.type
     aliases = app[keys.TARGET_ALIASES]
     event = validate_event(envelope, aliases)
     record = EventRecord(

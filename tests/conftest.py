@@ -59,7 +59,13 @@ def make_settings(redis_url: str, sandbox: Any, tmp_path: Path) -> Callable[...,
             "queue_name": QUEUE,
             "data_dir": tmp_path / "data",
             "log_format": "json",
-            "worker": {"poll_delay_s": 0.01, "upstream_timeout_s": 2.0, "job_timeout_s": 6},
+            # metrics_port 0: test workers serve no metrics unless a test gives them a port.
+            "worker": {
+                "poll_delay_s": 0.01,
+                "upstream_timeout_s": 2.0,
+                "job_timeout_s": 6,
+                "metrics_port": 0,
+            },
             "retry": {"base_delay_s": 0.05, "max_delay_s": 0.5, "rate_limited_floor_s": 0.1},
         }
         for key, value in overrides.items():

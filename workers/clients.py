@@ -8,6 +8,7 @@ import aiohttp
 import structlog
 
 from config.settings import Settings
+from workers.providers.http import UpstreamObserver
 from workers.providers.qonversion import QonversionClient
 
 SANDBOX_QONVERSION_KEY = "test_sk_sandbox"
@@ -19,7 +20,11 @@ class ProviderClients:
     qonversion: QonversionClient
 
 
-def build_clients(settings: Settings, session: aiohttp.ClientSession) -> ProviderClients:
+def build_clients(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    observer: UpstreamObserver | None = None,
+) -> ProviderClients:
     timeout = settings.worker.upstream_timeout_s
     if settings.qonversion_is_sandbox:
         base_url = settings.sandbox_url.rstrip("/") + "/qonversion/v4"
@@ -29,4 +34,6 @@ def build_clients(settings: Settings, session: aiohttp.ClientSession) -> Provide
         assert settings.qonversion.secret_key is not None
         base_url = settings.qonversion.base_url
         key = settings.qonversion.secret_key.get_secret_value()
-    return ProviderClients(qonversion=QonversionClient(session, base_url, key, timeout))
+    return ProviderClients(
+        qonversion=QonversionClient(session, base_url, key, timeout, observer=observer)
+    )

@@ -12,6 +12,7 @@ from events.queue import QueueScripts
 from events.store import EventStore
 from workers.clients import ProviderClients
 from workers.gate import ProviderGate
+from workers.metrics import WorkerMetrics
 from workers.retry import RetryPolicy
 
 DEPS = "expbridge"
@@ -27,6 +28,7 @@ class JobDeps:
     policy: RetryPolicy
     gate: ProviderGate
     session: aiohttp.ClientSession
+    metrics: WorkerMetrics
 
     @property
     def attempt_budget_s(self) -> float:

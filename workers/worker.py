@@ -18,22 +18,26 @@ from workers.clients import build_clients
 from workers.deps import DEPS, JobDeps
 from workers.gate import ProviderGate
 from workers.jobs import process_event
+from workers.metrics import WorkerMetrics
+from workers.metrics_server import start_metrics_server
 from workers.retry import RetryPolicy
 
 # Our own policy decides when an event gives up; arq must never stop a schedule first.
 UNLIMITED_TRIES = 1_000_000_000
+METRICS_SERVER = "expbridge_metrics_server"
 
 
 def _on_startup(settings: Settings) -> Any:
     async def on_startup(ctx: dict[str, Any]) -> None:
         session = aiohttp.ClientSession()
         redis = ctx["redis"]
+        metrics = WorkerMetrics()
         ctx[DEPS] = JobDeps(
             settings=settings,
             redis=redis,
             store=EventStore(redis),
             scripts=QueueScripts(redis, settings.queue_name),
-            clients=build_clients(settings, session),
+            clients=build_clients(settings, session, observer=metrics.upstream_request),
             policy=RetryPolicy(settings.retry),
             gate=ProviderGate(
                 redis,
@@ -43,6 +47,10 @@ def _on_startup(settings: Settings) -> Any:
                 cap_429_s=settings.retry.max_delay_s,
             ),
             session=session,
+            metrics=metrics,
+        )
+        ctx[METRICS_SERVER] = await start_metrics_server(
+            metrics.registry, settings.host, settings.worker.metrics_port
         )
 
     return on_startup
@@ -52,6 +60,9 @@ async def _on_shutdown(ctx: dict[str, Any]) -> None:
     deps: JobDeps | None = ctx.get(DEPS)
     if deps is not None:
         await deps.session.close()
+    metrics_server = ctx.get(METRICS_SERVER)
+    if metrics_server is not None:
+        await metrics_server.cleanup()
 
 
 async def _on_job_start(ctx: dict[str, Any]) -> None:

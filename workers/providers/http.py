@@ -25,6 +25,8 @@ T = TypeVar("T")
 ErrorParser = Callable[[Any, str], tuple[str | None, str]]
 # (method, absolute url, exact body bytes) -> extra headers (e.g. a request signature)
 Signer = Callable[[str, str, bytes], dict[str, str]]
+# (provider, operation, status class "2xx"/"4xx"/"5xx"/"error", duration in s): e.g. metrics
+UpstreamObserver = Callable[[str, str, str, float], None]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class UpstreamHttp:
         parse_error: ErrorParser,
         headers: dict[str, str] | None = None,
         signer: Signer | None = None,
+        observer: UpstreamObserver | None = None,
     ) -> None:
         self.session = session
         self.provider = provider
@@ -60,6 +63,7 @@ class UpstreamHttp:
         self.parse_error = parse_error
         self.headers = headers or {}
         self.signer = signer
+        self.observer = observer
 
     async def request(
         self,
@@ -92,12 +96,15 @@ class UpstreamHttp:
                 status = response.status
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except TimeoutError as error:
+            self._observe(operation, None, started)
             raise TransientUpstreamError(self.provider, f"timed out: {method} {path}") from error
         except aiohttp.ClientError as error:
+            self._observe(operation, None, started)
             raise TransientUpstreamError(
                 self.provider, f"connection failed: {type(error).__name__}"
             ) from error
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        self._observe(operation, status, started)
         log.info(
             "upstream request",
             provider=self.provider, operation=operation, method=method, path=path,
@@ -115,6 +122,11 @@ class UpstreamHttp:
         raise error_for_status(
             self.provider, status, code=code, message=message, retry_after_s=retry_after, body=text
         )
+
+    def _observe(self, operation: str, status: int | None, started: float) -> None:
+        if self.observer is not None:
+            status_class = f"{status // 100}xx" if status is not None else "error"
+            self.observer(self.provider, operation, status_class, time.perf_counter() - started)
 
 
 _INVALID: Any = object()

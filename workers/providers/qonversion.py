@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from workers.providers.http import Outcome, UpstreamHttp
+from workers.providers.http import Outcome, UpstreamHttp, UpstreamObserver
 from workers.providers.qonversion_models import Experiment
 
 PROVIDER = "qonversion"
@@ -30,7 +30,12 @@ def parse_qonversion_error(parsed: Any, text: str) -> tuple[str | None, str]:
 
 class QonversionClient:
     def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, secret_key: str, timeout_s: float
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        secret_key: str,
+        timeout_s: float,
+        observer: UpstreamObserver | None = None,
     ) -> None:
         self.http = UpstreamHttp(
             session,
@@ -39,6 +44,7 @@ class QonversionClient:
             timeout_s=timeout_s,
             parse_error=parse_qonversion_error,
             headers={"Authorization": f"Bearer {secret_key}"},
+            observer=observer,
         )
 
     async def get_experiment(self, experiment_id: str) -> Outcome[Experiment]:

@@ -1,0 +1,70 @@
+"""Ingress metrics: events received by outcome, and the queues' depth read from Redis per scrape.
+
+One `IngressMetrics` per app, with its own registry (no module-level collectors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from events import keys
+
+UNKNOWN = "unknown"
+
+
+class IngressMetrics:
+    def __init__(self, event_types: Collection[str]) -> None:
+        # Label values come from requests, so only known types become labels: bounded series.
+        self.event_types = frozenset(event_types)
+        self.registry = CollectorRegistry()
+        self.events_received = Counter(
+            "expbridge_events_received",
+            "POST /v1/events by outcome: accepted, replayed (idempotent) or rejected",
+            ["type", "source", "outcome", "status_class"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "expbridge_queue_depth",
+            "Jobs in the arq queue (one per target with pending events; deferred retries too)",
+            registry=self.registry,
+        )
+        self.dead_letter_queue_depth = Gauge(
+            "expbridge_dead_letter_queue_depth",
+            "Dead events kept for inspection and replay",
+            registry=self.registry,
+        )
+        self.redis_up = Gauge(
+            "expbridge_redis_up",
+            "1 if Redis answered the last scrape's queue reads, else 0",
+            registry=self.registry,
+        )
+
+    def event_received(
+        self, event_type: str | None, source: str | None, status: int, replayed: bool
+    ) -> None:
+        outcome = ("replayed" if replayed else "accepted") if status < 400 else "rejected"
+        self.events_received.labels(
+            event_type if event_type in self.event_types else UNKNOWN,
+            source or UNKNOWN,
+            outcome,
+            f"{status // 100}xx",
+        ).inc()
+
+    async def read_queues(self, redis: Redis, queue_name: str) -> None:
+        """Refresh the queue gauges (called by the /metrics handler, so values are current)."""
+        try:
+            async with asyncio.timeout(1.0), redis.pipeline(transaction=False) as pipe:
+                pipe.zcard(queue_name)
+                pipe.zcard(keys.DEAD_INDEX)
+                queued, dead = await pipe.execute()
+        except (RedisError, OSError, TimeoutError):
+            self.redis_up.set(0)
+            return
+        self.queue_depth.set(queued)
+        self.dead_letter_queue_depth.set(dead)
+        self.redis_up.set(1)

@@ -1,0 +1,19 @@
+"""GET /metrics: Prometheus text for the ingress, queue depths read from Redis per scrape."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from service import keys
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    app = request.app
+    ingress_metrics = app[keys.METRICS]
+    await ingress_metrics.read_queues(app[keys.REDIS], app[keys.SETTINGS].queue_name)
+    body = generate_latest(ingress_metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

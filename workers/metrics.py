@@ -1,0 +1,88 @@
+"""Worker metrics: jobs, retries, dead letters, time to a terminal status, upstream requests.
+
+One `WorkerMetrics` per worker process, with its own registry (no module-level collectors),
+served by `workers.metrics_server` on EXPBRIDGE_WORKER__METRICS_PORT.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from events.record import EventRecord, utcnow
+
+# From a fast upstream (tens of ms) to the retry policy's age limit (hours).
+TIME_TO_TERMINAL_BUCKETS = (
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600,
+)  # fmt: skip
+UPSTREAM_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+def provider_of(record: EventRecord) -> str:
+    """The provider half of the ordering key (`qonversion:exp_1` → `qonversion`)."""
+    provider, sep, _ = record.target.partition(":")
+    return provider if sep else "unknown"
+
+
+class WorkerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.jobs = Counter(
+            "expbridge_jobs",
+            "Job attempts by outcome: succeeded, retrying or dead",
+            ["type", "provider", "outcome"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "expbridge_retries",
+            "Attempts that ended in a scheduled retry",
+            ["type", "provider"],
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "expbridge_dead_letters",
+            "Events that ended dead (kept as dead letters), by error kind",
+            ["type", "provider", "reason"],
+            registry=self.registry,
+        )
+        self.time_to_terminal = Histogram(
+            "expbridge_event_time_to_terminal_seconds",
+            "From accept (or the last replay) to succeeded or dead",
+            ["type", "provider", "status"],
+            buckets=TIME_TO_TERMINAL_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_requests = Counter(
+            "expbridge_upstream_requests",
+            "Upstream API requests by status class (error: no HTTP answer)",
+            ["provider", "operation", "status_class"],
+            registry=self.registry,
+        )
+        self.upstream_duration = Histogram(
+            "expbridge_upstream_request_duration_seconds",
+            "Upstream API request duration",
+            ["provider", "operation", "status_class"],
+            buckets=UPSTREAM_BUCKETS,
+            registry=self.registry,
+        )
+
+    def job_finished(self, record: EventRecord) -> None:
+        """The attempt ended the event: succeeded or dead."""
+        provider = provider_of(record)
+        self.jobs.labels(record.type, provider, record.status).inc()
+        elapsed_s = max((utcnow() - record.started_at).total_seconds(), 0.0)
+        self.time_to_terminal.labels(record.type, provider, record.status).observe(elapsed_s)
+        if record.status == "dead":
+            reason = record.last_error.kind if record.last_error is not None else "unknown"
+            self.dead_letters.labels(record.type, provider, reason).inc()
+
+    def job_retrying(self, record: EventRecord) -> None:
+        provider = provider_of(record)
+        self.jobs.labels(record.type, provider, "retrying").inc()
+        self.retries.labels(record.type, provider).inc()
+
+    def upstream_request(
+        self, provider: str, operation: str, status_class: str, duration_s: float
+    ) -> None:
+        """An `UpstreamObserver` (workers/providers/http.py)."""
+        self.upstream_requests.labels(provider, operation, status_class).inc()
+        self.upstream_duration.labels(provider, operation, status_class).observe(duration_s)
