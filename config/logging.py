@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-SECRET_WORDS = ("token", "secret", "password", "authorization", "signature", "api_key")
+SECRET_KEY_NAME = re.compile(r"token|secret|password|authorization|signature|api_key", re.I)
 REDACTED = "[redacted]"
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_secret_name(key: str) -> bool:
+    return SECRET_KEY_NAME.search(key) is not None
 
 
 def redact_secrets(
     _: Any, __: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A last line of defence: no field whose name smells of a credential leaves the process."""
-    for key in list(event_dict):
-        if any(word in key.lower() for word in SECRET_WORDS):
-            event_dict[key] = REDACTED
+    for key in [k for k in event_dict if _is_secret_name(k)]:
+        event_dict[key] = REDACTED
     return event_dict
 
 

@@ -112,8 +112,11 @@ async def post_event(request: web.Request) -> web.Response:
         raise Problem(
             503, "Service unavailable", "the queue is unreachable; the event was not accepted"
         ) from None
-    structlog.contextvars.bind_contextvars(event_id=accepted.event_id, type=record.type)
-    log.info("event accepted", target=record.target, replayed=accepted.replayed)
+    # The request's one log line (service/request_log.py) carries these.
+    structlog.contextvars.bind_contextvars(
+        event_id=accepted.event_id, type=record.type, target=record.target,
+        replayed=accepted.replayed,
+    )  # fmt: skip
     headers = {"Location": f"/v1/events/{accepted.event_id}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
