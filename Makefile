@@ -35,7 +35,8 @@ unit: $(STAMP_DEV)
 test: lint unit
 
 bench: $(STAMP_DEV)
-	$(BIN)/python bench/pickup_latency.py
+	$(BIN)/python -m bench.pickup_latency
+	$(BIN)/python -m bench.accept_throughput
 
 clean:
 	rm -rf $(VENV) .expbridge .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,75 @@
+"""The three servers of the accept benchmark, each run in its own process:
+`python -m bench.servers bare|enqueue|expbridge PORT REDIS_URL TOKEN`."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+from aiohttp import web
+from arq.connections import RedisSettings, create_pool
+
+from config.loading import load_settings
+from config.logging import configure_logging
+from service.app import create_app
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def bare_app() -> web.Application:
+    async def post(request: web.Request) -> web.Response:
+        body = await request.json()
+        answer = {"id": uuid.uuid4().hex, "status": "queued", "type": body["type"]}
+        return web.json_response(answer, status=202)
+
+    app = web.Application()
+    app.router.add_post("/v1/events", post)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def enqueue_app(redis_url: str) -> web.Application:
+    async def pool_context(app: web.Application) -> object:
+        app["pool"] = await create_pool(RedisSettings.from_dsn(redis_url))
+        yield
+        await app["pool"].aclose()
+
+    async def post(request: web.Request) -> web.Response:
+        body = await request.json()
+        job = await request.app["pool"].enqueue_job("process_event", body)
+        return web.json_response({"id": job.job_id, "status": "queued"}, status=202)
+
+    app = web.Application()
+    app.cleanup_ctx.append(pool_context)
+    app.router.add_post("/v1/events", post)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def expbridge_app(redis_url: str, token: str) -> web.Application:
+    settings = load_settings(
+        redis_url=redis_url,
+        sources={"bench": {"token": token}},
+        queue_name="bench:queue",
+        log_format="json",
+    )
+    # The same INFO request logging as production, written to wherever stdout goes.
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)
+
+
+def main() -> None:
+    kind, port, redis_url, token = sys.argv[1:5]
+    if kind == "bare":
+        app = bare_app()
+    elif kind == "enqueue":
+        app = enqueue_app(redis_url)
+    else:
+        app = expbridge_app(redis_url, token)
+    web.run_app(app, host="127.0.0.1", port=int(port), print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
