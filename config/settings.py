@@ -12,6 +12,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SECRETS_DIR = Path("/run/secrets")
 
 
+def parse_sentinels(value: str) -> list[tuple[str, int]]:
+    """`host:port,host:port` (IPv6 as `[::1]:26379`) into (host, port) pairs."""
+    hosts = []
+    for item in value.split(","):
+        host, sep, port = item.strip().rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{item.strip()!r} is not host:port (e.g. s1:26379,s2:26379)")
+        hosts.append((host, int(port)))
+    return hosts
+
+
 class SourceCredentials(BaseModel):
     """How one producer (a source) authenticates to the ingress."""
 
@@ -154,6 +166,25 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _sentinel_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            parse_sentinels(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_redis(self) -> Settings:
+        if self.redis_url is not None and self.redis_sentinels is not None:
+            raise ValueError("set EXPBRIDGE_REDIS_URL or EXPBRIDGE_REDIS_SENTINELS, not both")
+        return self
+
+    @property
+    def sentinel_hosts(self) -> list[tuple[str, int]]:
+        return parse_sentinels(self.redis_sentinels) if self.redis_sentinels else []
 
     def unsafe_bind_reason(self) -> str | None:
         """Why the ingress must not listen as configured (only the ingress listens)."""

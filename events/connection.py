@@ -11,15 +11,14 @@ from events.queue import job_deserializer, job_serializer
 def redis_settings(settings: Settings) -> RedisSettings:
     password = settings.redis_password.get_secret_value() if settings.redis_password else None
     if settings.redis_sentinels:
-        hosts = []
-        for item in settings.redis_sentinels.split(","):
-            host, _, port = item.strip().rpartition(":")
-            hosts.append((host, int(port)))
+        # The password is the master's (and replicas'); the sentinels are asked without one.
         return RedisSettings(
-            host=hosts,
+            host=settings.sentinel_hosts,
             sentinel=True,
             sentinel_master=settings.redis_sentinel_master,
             password=password,
+            conn_timeout=2,
+            conn_retries=2,
         )
     if settings.redis_url is None:
         raise ValueError(

@@ -1,0 +1,48 @@
+"""GET /metrics on the ingress: events received by outcome, and queue depths read from Redis."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from config.settings import Settings
+from events import keys
+from tests.conftest import Ingress
+from tests.helpers import start_event
+from tests.scrape import sample, scrape
+
+RECEIVED = "expbridge_events_received_total"
+
+
+async def test_events_received_by_type_source_and_outcome(ingress: Ingress) -> None:
+    headers = {"Idempotency-Key": "metrics-1"}
+    assert (await ingress.post_event(start_event("exp_1"), headers=headers)).status == 202
+    assert (await ingress.post_event(start_event("exp_1"), headers=headers)).status == 202
+    assert (await ingress.post_event(start_event("exp_2"), token="wrong")).status == 401
+    unknown = {"type": "no.such.type", "data": {"target": {"alias": "x"}}}
+    assert (await ingress.post_event(unknown)).status == 422
+
+    text = await scrape(ingress.url("/metrics"))
+    labels = {"type": "experiment.start", "source": "growth"}
+    assert sample(text, RECEIVED, **labels, outcome="accepted", status_class="2xx") == 1
+    assert sample(text, RECEIVED, **labels, outcome="replayed", status_class="2xx") == 1
+    # Unauthenticated and unknown types never become label values of their own.
+    assert sample(text, RECEIVED, type="unknown", source="unknown", outcome="rejected") == 1
+    assert sample(text, RECEIVED, type="unknown", source="growth", status_class="4xx") == 1
+    assert "no.such.type" not in text
+
+
+async def test_queue_depths_are_read_from_redis_at_scrape_time(
+    ingress: Ingress, settings: Settings
+) -> None:
+    for experiment in ("exp_1", "exp_2", "exp_2"):
+        assert (await ingress.post_event(start_event(experiment))).status == 202
+    redis = aioredis.Redis.from_url(settings.redis_url or "")
+    try:
+        await redis.zadd(keys.DEAD_INDEX, {"evt_dead_1": 1, "evt_dead_2": 2})
+        text = await scrape(ingress.url("/metrics"))
+    finally:
+        await redis.aclose()
+    # One job per target line: exp_2's second event waits behind its first.
+    assert sample(text, "expbridge_queue_depth") == 2
+    assert sample(text, "expbridge_dead_letter_queue_depth") == 2
+    assert sample(text, "expbridge_redis_up") == 1
