@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -36,6 +36,14 @@ def _renderer(log_format: str) -> Any:
     return structlog.processors.JSONRenderer()
 
 
+class NamedWriteLogger(structlog.WriteLogger):
+    """structlog's direct writer, with a name for the `logger` field like stdlib loggers."""
+
+    def __init__(self, name: str | None, file: TextIO) -> None:
+        super().__init__(file)
+        self.name = name or "expbridge"
+
+
 def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -44,14 +52,19 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
+    renderer = _renderer(log_format)
+    stream = sys.stdout
+    # Our own lines are rendered and written directly (no LogRecord on the hot path); the
+    # stdlib loggers of aiohttp and arq go through a ProcessorFormatter with the same chain.
     structlog.configure(
         processors=[
             *shared,
             structlog.processors.StackInfoRenderer(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            structlog.processors.format_exc_info,
+            renderer,
         ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        logger_factory=lambda *args: NamedWriteLogger(args[0] if args else None, stream),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -59,10 +72,10 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            _renderer(log_format),
+            renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from config.settings import Settings
 from events.queue import QueueScripts
@@ -39,7 +40,7 @@ class IdempotencyInFlight(Exception):
 @dataclass
 class _Pending:
     keys: list[str]
-    args: list[str | int]
+    args: list[str]
     done: asyncio.Future[list[object]] = field(repr=False)
 
 
@@ -65,13 +66,13 @@ class Acceptor:
             keys = self.scripts.accept_keys(
                 idempotency_key or NO_IDEMPOTENCY_KEY, record.id, record.target
             )
-            args: list[str | int] = [
+            args = [
                 record.id,
                 record.model_dump_json(),
                 fingerprint,
-                self.idempotency_ttl_ms,
-                now_ms,
-                self.job_expiry_ms,
+                str(self.idempotency_ttl_ms),
+                str(now_ms),
+                str(self.job_expiry_ms),
                 "1" if idempotency_key else "0",
             ]
             status, prior = await self._submit(keys, args)
@@ -85,7 +86,7 @@ class Acceptor:
             raise IdempotencyConflict
         return Accepted(first["event_id"], replayed=True)
 
-    async def _submit(self, keys: list[str], args: list[str | int]) -> list[object]:
+    async def _submit(self, keys: list[str], args: list[str]) -> list[object]:
         pending = _Pending(keys, args, asyncio.get_running_loop().create_future())
         self._pending.append(pending)
         if self._flusher is None or self._flusher.done():
@@ -93,17 +94,28 @@ class Acceptor:
         return await asyncio.shield(pending.done)
 
     async def _flush(self) -> None:
+        # EVALSHA straight into the pipeline: registering the script on the pipeline would
+        # make redis-py send SCRIPT EXISTS first, a second round trip on every flush.
+        sha = self.scripts.accept.sha
         while self._pending:
             batch, self._pending = self._pending, []
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for item in batch:
-                        await self.scripts.accept(keys=item.keys, args=item.args, client=pipe)
+                        pipe.evalsha(sha, len(item.keys), *item.keys, *item.args)
                     results = await pipe.execute(raise_on_error=False)
+                if any(isinstance(result, NoScriptError) for result in results):
+                    # Redis lost its script cache (restart, SCRIPT FLUSH): those did not run.
+                    await self.redis.script_load(self.scripts.accept.script)
+                    self._pending[:0] = [
+                        item
+                        for item, result in zip(batch, results, strict=True)
+                        if isinstance(result, NoScriptError)
+                    ]
             except Exception as error:  # Redis unreachable: every waiter gets the error
                 results = [error] * len(batch)
             for item, result in zip(batch, results, strict=True):
-                if item.done.done():
+                if item.done.done() or isinstance(result, NoScriptError):
                     continue
                 if isinstance(result, Exception):
                     item.done.set_exception(result)

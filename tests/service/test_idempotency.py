@@ -71,3 +71,17 @@ async def test_same_key_while_the_first_is_being_accepted_is_409(
     third = await ingress.post_event(start_event("exp_1"), headers=headers)
     assert third.headers["Idempotent-Replayed"] == "true"
     assert await stored_event_count(settings) == 1
+
+
+async def test_accept_survives_redis_losing_its_script_cache(
+    ingress: Ingress, settings: Settings
+) -> None:
+    admin = aioredis.Redis.from_url(settings.redis_url or "")
+    try:
+        await admin.script_flush()
+    finally:
+        await admin.aclose()
+    response = await ingress.post_event(start_event("exp_1"))
+    assert response.status == 202
+    assert await stored_event_count(settings) == 1
+    assert await queued_jobs(settings) == 1
