@@ -10,22 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict
+from events import convert_data as cv
+from events import qonversion_data as qv
+from events.event_data import EventData
 
-from events.qonversion_models import ExperimentChanges
-from events.targets import QonversionTarget
-
-
-class EventData(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class QonversionExperimentData(EventData):
-    target: QonversionTarget
-
-
-class QonversionExperimentUpdateData(QonversionExperimentData):
-    changes: ExperimentChanges
+__all__ = ["CATALOG", "EventData", "EventSpec"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +32,84 @@ def _spec(type_: str, summary: str, **models: type[EventData]) -> EventSpec:
     return EventSpec(type_, summary, MappingProxyType(models))
 
 
-CATALOG: Mapping[str, EventSpec] = MappingProxyType(
-    {
-        spec.event_type: spec
-        for spec in (
-            _spec(
-                "experiment.update",
-                "change experiment fields (only those named in data.changes)",
-                qonversion=QonversionExperimentUpdateData,
-            ),
-            _spec("experiment.start", "start the experiment", qonversion=QonversionExperimentData),
-            _spec("experiment.pause", "pause the experiment", qonversion=QonversionExperimentData),
-            _spec("experiment.stop", "finish the experiment", qonversion=QonversionExperimentData),
-        )
-    }
+_SPECS = (
+    _spec(
+        "experiment.create",
+        "create an experiment (data.experiment) or experience (data.experience)",
+        qonversion=qv.QonversionExperimentCreateData,
+        convert=cv.ConvertExperienceCreateData,
+    ),
+    _spec(
+        "experiment.update",
+        "change experiment fields (only those named in data.changes)",
+        qonversion=qv.QonversionExperimentUpdateData,
+        convert=cv.ConvertExperienceUpdateData,
+    ),
+    _spec(
+        "experiment.start",
+        "start the experiment",
+        qonversion=qv.QonversionExperimentData,
+        convert=cv.ConvertExperienceData,
+    ),
+    _spec(
+        "experiment.pause",
+        "pause the experiment",
+        qonversion=qv.QonversionExperimentData,
+        convert=cv.ConvertExperienceData,
+    ),
+    _spec(
+        "experiment.stop",
+        "finish the experiment",
+        qonversion=qv.QonversionExperimentData,
+        convert=cv.ConvertExperienceData,
+    ),
+    _spec("experiment.archive", "archive the experience", convert=cv.ConvertExperienceData),
+    _spec(
+        "experiment.delete",
+        "delete the experiment",
+        qonversion=qv.QonversionExperimentData,
+        convert=cv.ConvertExperienceData,
+    ),
+    _spec(
+        "variation.add",
+        "add a variation (data.variation)",
+        qonversion=qv.QonversionVariationAddData,
+        convert=cv.ConvertVariationAddData,
+    ),
+    _spec(
+        "variation.remove",
+        "remove the variation data.variation_id",
+        convert=cv.ConvertVariationRemoveData,
+    ),
+    _spec(
+        "experiment.user.attach",
+        "put data.user_id into group data.group_id",
+        qonversion=qv.QonversionUserAttachData,
+    ),
+    _spec(
+        "experiment.user.detach",
+        "take data.user_id out of the experiment",
+        qonversion=qv.QonversionUserDetachData,
+    ),
+    _spec("project.create", "create a project", convert=cv.ConvertProjectCreateData),
+    _spec("project.update", "change project fields", convert=cv.ConvertProjectUpdateData),
+    _spec("project.delete", "delete the project", convert=cv.ConvertProjectData),
+    _spec("goal.create", "create a goal in the project", convert=cv.ConvertGoalCreateData),
+    _spec("goal.update", "change goal fields", convert=cv.ConvertGoalUpdateData),
+    _spec("goal.delete", "delete the goal", convert=cv.ConvertGoalData),
+    _spec("hypothesis.create", "create a hypothesis", convert=cv.ConvertHypothesisCreateData),
+    _spec("hypothesis.update", "change hypothesis fields", convert=cv.ConvertHypothesisUpdateData),
+    _spec("hypothesis.status", "set the hypothesis status", convert=cv.ConvertHypothesisStatusData),
+    _spec("hypothesis.delete", "delete the hypothesis", convert=cv.ConvertHypothesisData),
+    _spec("audience.create", "create an audience", convert=cv.ConvertAudienceCreateData),
+    _spec("audience.update", "change audience fields", convert=cv.ConvertAudienceUpdateData),
+    _spec("audience.delete", "delete the audience", convert=cv.ConvertAudienceData),
+    _spec(
+        "report.fetch",
+        "fetch results, stored normalised in the status record's result",
+        qonversion=qv.QonversionExperimentData,
+        convert=cv.ConvertReportData,
+    ),
 )
+
+CATALOG: Mapping[str, EventSpec] = MappingProxyType({spec.event_type: spec for spec in _SPECS})

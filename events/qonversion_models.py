@@ -1,8 +1,9 @@
-"""Qonversion v4 request bodies, with the constraints of the seed (PATCH /experiments/{id})."""
+"""Qonversion v4 request bodies, with the constraints of the seed (PATCH /experiments/{id})
+and providers.md (create, groups, users)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -10,6 +11,10 @@ from events.targets import ID_PATTERN
 
 AliasId = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 ExperimentStatus = Literal["draft", "active", "paused", "finished"]
+Name = Annotated[str, Field(min_length=1)]
+# [inferred] user ids have no published rule: a path segment of at most 256 characters.
+UserId = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\s/?#]+$")]
+GroupId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 def migrate_primary_metric(value: str | None) -> str | None:
@@ -17,12 +22,18 @@ def migrate_primary_metric(value: str | None) -> str | None:
     return value.replace("-", "_") if value is not None else None
 
 
-class ExperimentChanges(BaseModel):
-    """PATCH /experiments/{id}: all optional, only provided fields change."""
-
+class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1)] | None = None
+    def body(self) -> dict[str, Any]:
+        """Only the fields the producer named, nulls included (null clears a field upstream)."""
+        return self.model_dump(mode="json", include=self.model_fields_set)
+
+
+class ExperimentFields(Body):
+    """The experiment fields of the seed; all optional here."""
+
+    name: Name | None = None
     alias_id: AliasId | None = None
     description: str | None = None
     segment_percent: Annotated[float, Field(ge=0, le=100)] | None = None
@@ -38,15 +49,40 @@ class ExperimentChanges(BaseModel):
         return migrate_primary_metric(value)
 
     @model_validator(mode="after")
+    def _not_nullable(self) -> ExperimentFields:
+        for name in ("name", "alias_id"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class ExperimentChanges(ExperimentFields):
+    """PATCH /experiments/{id}: all optional, only provided fields change."""
+
+    @model_validator(mode="after")
     def _not_empty(self) -> ExperimentChanges:
         if not self.model_fields_set:
             raise ValueError("changes must name at least one field")
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name cannot be null")
-        if "alias_id" in self.model_fields_set and self.alias_id is None:
-            raise ValueError("alias_id cannot be null")
         return self
 
     def patch_body(self) -> dict[str, object]:
-        """Only the fields the producer named, nulls included (null clears a field upstream)."""
-        return self.model_dump(mode="json", include=self.model_fields_set)
+        return self.body()
+
+
+class ExperimentCreate(ExperimentFields):
+    """POST /experiments: name and alias_id required; alias_id is immutable afterwards."""
+
+    name: Name
+    alias_id: AliasId
+
+
+class GroupCreate(Body):
+    """POST /experiments/{id}/groups: a group (variant)."""
+
+    # [inferred] a share of traffic in percent.
+    weight: Annotated[float, Field(ge=0, le=100)]
+    # Optional upstream, required here: after an attempt with an unknown outcome the worker
+    # finds the group by name instead of creating a second one.
+    name: Annotated[str, Field(min_length=1, max_length=256)]
+    is_control: bool | None = None
+    remote_config_uid: Annotated[str, Field(min_length=1, max_length=256)] | None = None

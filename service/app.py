@@ -14,7 +14,7 @@ from events.catalog import CATALOG
 from events.connection import create_redis
 from events.replay import Replayer
 from events.store import EventStore
-from events.targets import QonversionTarget, Target
+from events.targets import AnyTarget, Target
 from service import (
     keys,
     routes_admin,
@@ -31,8 +31,8 @@ from service.request_log import request_log_middleware
 from service.routes_docs import build_openapi_document
 
 
-def target_aliases(file_config: FileConfig) -> dict[str, QonversionTarget]:
-    adapter: TypeAdapter[QonversionTarget] = TypeAdapter(Target)
+def target_aliases(file_config: FileConfig) -> dict[str, AnyTarget]:
+    adapter: TypeAdapter[AnyTarget] = TypeAdapter(Target)
     aliases = {}
     for name, raw in file_config.targets.items():
         try:

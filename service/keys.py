@@ -10,7 +10,7 @@ from arq.connections import ArqRedis
 from config.settings import Settings
 from events.replay import Replayer
 from events.store import EventStore
-from events.targets import QonversionTarget
+from events.targets import AnyTarget
 from service.acceptor import Acceptor
 from service.auth import Authenticator
 from service.metrics import IngressMetrics
@@ -21,7 +21,7 @@ STORE = web.AppKey("store", EventStore)
 REPLAYER = web.AppKey("replayer", Replayer)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
-TARGET_ALIASES: web.AppKey[dict[str, QonversionTarget]] = web.AppKey("target_aliases")
+TARGET_ALIASES: web.AppKey[dict[str, AnyTarget]] = web.AppKey("target_aliases")
 METRICS = web.AppKey("metrics", IngressMetrics)
 OPENAPI_DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi_document")
 DOCS_PAGE = web.AppKey("docs_page", bytes)

@@ -11,22 +11,22 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from events.catalog import CATALOG, EventData
 from events.envelope import CloudEventEnvelope, EventEnvelope
-from events.targets import AliasTarget, QonversionTarget, Target
+from events.targets import AliasTarget, AnyTarget, Target
 from service.problems import Problem
 
 JSON_TYPES = {"application/json", "application/cloudevents+json"}
-TARGET_ADAPTER: TypeAdapter[QonversionTarget] = TypeAdapter(Target)
+TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)
 
 
 @dataclass(frozen=True)
 class ValidatedEvent:
     envelope: EventEnvelope
     data: EventData
-    target: QonversionTarget
+    target: AnyTarget
 
     @property
     def ordering_key(self) -> str:
-        return self.target.ordering_key
+        return self.data.ordering_key
 
 
 def field_errors(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[dict[str, str]]:
@@ -74,7 +74,7 @@ def parse_envelope(content_type: str, raw: dict[str, Any], binary: bool) -> Even
     return envelope
 
 
-def resolve_target(raw_target: Any, aliases: Mapping[str, QonversionTarget]) -> QonversionTarget:
+def resolve_target(raw_target: Any, aliases: Mapping[str, AnyTarget]) -> AnyTarget:
     if isinstance(raw_target, dict) and "alias" in raw_target:
         try:
             alias = AliasTarget.model_validate(raw_target)
@@ -100,9 +100,7 @@ def resolve_target(raw_target: Any, aliases: Mapping[str, QonversionTarget]) -> 
         raise unprocessable("data.target is invalid", errors) from None
 
 
-def validate_event(
-    envelope: EventEnvelope, aliases: Mapping[str, QonversionTarget]
-) -> ValidatedEvent:
+def validate_event(envelope: EventEnvelope, aliases: Mapping[str, AnyTarget]) -> ValidatedEvent:
     spec = CATALOG.get(envelope.type)
     if spec is None:
         raise unprocessable(
@@ -121,8 +119,9 @@ def validate_event(
             f"(supported by: {', '.join(spec.providers) or 'no provider'})",
             [{"field": "type", "message": f"not supported by {target.provider}"}],
         )
+    target_fields = target.model_dump(exclude_none=True)
     try:
-        data = model.model_validate({**envelope.data, "target": target.model_dump()})
+        data = model.model_validate({**envelope.data, "target": target_fields})
     except ValidationError as error:
         raise unprocessable(
             f"data is invalid for {spec.event_type}", field_errors(error, ("data",))

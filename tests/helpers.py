@@ -87,3 +87,40 @@ def parse_time(value: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(value).timestamp()
+
+
+async def sandbox_state(sandbox_url: str) -> dict[str, Any]:
+    state: dict[str, Any] = await sandbox_call(sandbox_url, "GET", "/_sandbox/state")
+    return state
+
+
+async def seed_sandbox(sandbox_url: str, **sections: dict[str, Any]) -> None:
+    """`seed_sandbox(url, convert={"projects": [...]}, qonversion={...})`."""
+    await sandbox_call(sandbox_url, "POST", "/_sandbox/seed", sections)
+
+
+def convert_overrides(sandbox_url: str, version: str) -> dict[str, Any]:
+    """make_settings(convert=...) for the sandbox's Convert account through API `version`."""
+    return {
+        "app_id": "sandbox-app",
+        "app_secret": "sandbox-secret",
+        "api_version": version,
+        "base_url": f"{sandbox_url}/convert/api/{version}",
+        "account_id": "1000",
+    }
+
+
+async def accept_event(ingress: Any, event: dict[str, Any]) -> str:
+    """Post through the real ingress (tests.conftest.Ingress); the bridge's event id."""
+    response = await ingress.post_event(event)
+    assert response.status == 202, await response.text()
+    event_id: str = (await response.json())["id"]
+    return event_id
+
+
+async def carry_out(ingress: Any, settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
+    """Accept one event, run a burst worker, and give back its status record."""
+    event_id = await accept_event(ingress, event)
+    await run_worker_burst(settings)
+    record: dict[str, Any] = await ingress.get_record(event_id)
+    return record

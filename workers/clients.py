@@ -8,16 +8,24 @@ import aiohttp
 import structlog
 
 from config.settings import Settings
+from workers.providers.convert import ConvertClient
+from workers.providers.convert_routes import APIS
+from workers.providers.convert_signing import ConvertSigner
 from workers.providers.http import UpstreamObserver
 from workers.providers.qonversion import QonversionClient
 
 SANDBOX_QONVERSION_KEY = "test_sk_sandbox"
+# The sandbox's Convert account, reachable through both API versions.
+SANDBOX_CONVERT_APP_ID = "sandbox-app"
+SANDBOX_CONVERT_SECRET = "sandbox-secret"
+SANDBOX_CONVERT_ACCOUNT = "1000"
 log = structlog.get_logger("expbridge.worker")
 
 
 @dataclass
 class ProviderClients:
     qonversion: QonversionClient
+    convert: ConvertClient
 
 
 def build_clients(
@@ -35,5 +43,34 @@ def build_clients(
         base_url = settings.qonversion.base_url
         key = settings.qonversion.secret_key.get_secret_value()
     return ProviderClients(
-        qonversion=QonversionClient(session, base_url, key, timeout, observer=observer)
+        qonversion=QonversionClient(session, base_url, key, timeout, observer=observer),
+        convert=build_convert_client(settings, session, observer),
+    )
+
+
+def build_convert_client(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    observer: UpstreamObserver | None = None,
+) -> ConvertClient:
+    convert = settings.convert
+    version = convert.api_version
+    if settings.convert_is_sandbox:
+        base_url = settings.sandbox_url.rstrip("/") + f"/convert/api/{version}"
+        log.info("convert: no app id set, using the sandbox", base_url=base_url, version=version)
+        app_id, secret = SANDBOX_CONVERT_APP_ID, SANDBOX_CONVERT_SECRET
+        account_id: str | None = SANDBOX_CONVERT_ACCOUNT
+    else:
+        assert convert.app_id is not None and convert.app_secret is not None
+        base_url = convert.resolved_base_url
+        app_id, secret = convert.app_id, convert.app_secret.get_secret_value()
+        account_id = convert.account_id
+    return ConvertClient(
+        session,
+        APIS[version],
+        base_url,
+        ConvertSigner(app_id, secret),
+        account_id=account_id,
+        timeout_s=settings.worker.upstream_timeout_s,
+        observer=observer,
     )

@@ -1,4 +1,4 @@
-"""From an accepted event to its upstream steps.
+"""From an accepted event to its upstream steps: the plans of each provider, by event type.
 
 Each step has a stable name; the step ledger in the status record makes sure a step recorded
 done is never sent again, and the step's idempotency key goes with every mutating request.
@@ -6,64 +6,25 @@ done is never sent again, and the step's idempotency key goes with every mutatin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from pydantic import ValidationError
 
-from events.catalog import (
-    CATALOG,
-    EventData,
-    QonversionExperimentData,
-    QonversionExperimentUpdateData,
-)
+from events.catalog import CATALOG
 from events.record import EventRecord
-from workers.clients import ProviderClients
-from workers.providers.http import Outcome
+from workers import plan_convert, plan_qonversion
+from workers.plan_steps import PlanBuilder, PlannedStep, StepRun, UnplannableEvent
 
-# (clients, the event's record, the step's idempotency key) -> upstream outcome
-StepRun = Callable[[ProviderClients, EventRecord, str], Awaitable[Outcome[Any]]]
+__all__ = ["PLANS", "PlannedStep", "StepRun", "UnplannableEvent", "plan_event"]
 
-
-@dataclass(frozen=True)
-class PlannedStep:
-    name: str
-    provider: str
-    run: StepRun
-
-
-class UnplannableEvent(Exception):
-    """The worker cannot carry out this event: its record does not fit the contract."""
-
-
-def _qonversion_status(data: EventData, status: str) -> list[PlannedStep]:
-    assert isinstance(data, QonversionExperimentData)
-    experiment_id = data.target.experiment_id
-
-    async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
-        return await clients.qonversion.set_status(experiment_id, status, key)
-
-    return [PlannedStep("qonversion.set_status", "qonversion", run)]
-
-
-def _qonversion_update(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, QonversionExperimentUpdateData)
-    experiment_id = data.target.experiment_id
-    body = data.changes.patch_body()
-
-    async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
-        return await clients.qonversion.update_experiment(experiment_id, body, key)
-
-    return [PlannedStep("qonversion.update_experiment", "qonversion", run)]
-
-
-PLANS: dict[tuple[str, str], Callable[[EventData], list[PlannedStep]]] = {
-    ("experiment.start", "qonversion"): lambda data: _qonversion_status(data, "active"),
-    ("experiment.pause", "qonversion"): lambda data: _qonversion_status(data, "paused"),
-    ("experiment.stop", "qonversion"): lambda data: _qonversion_status(data, "finished"),
-    ("experiment.update", "qonversion"): _qonversion_update,
-}
+# (event type, provider) -> the steps that carry it out
+PLANS: Mapping[tuple[str, str], PlanBuilder] = MappingProxyType(
+    {
+        **{(t, "qonversion"): build for t, build in plan_qonversion.PLANS.items()},
+        **{(t, "convert"): build for t, build in plan_convert.PLANS.items()},
+    }
+)
 
 
 def plan_event(record: EventRecord) -> list[PlannedStep]:

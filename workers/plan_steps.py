@@ -1,0 +1,48 @@
+"""What a plan is made of: named steps, and what steps share about uncertain earlier attempts.
+
+A step's attempts counter is raised before each call, so inside `run` a count above one
+means an earlier attempt's outcome is unknown (a transient failure, a timeout or a crash):
+a create must look for what that attempt may have made, and a delete that meets 404 has
+already happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from events.event_data import EventData
+from events.record import EventRecord
+from workers.clients import ProviderClients
+from workers.providers.errors import UpstreamError
+from workers.providers.http import Outcome
+
+# (clients, the event's record, the step's idempotency key) -> upstream outcome
+StepRun = Callable[[ProviderClients, EventRecord, str], Awaitable[Outcome[Any]]]
+PlanBuilder = Callable[[EventData], "list[PlannedStep]"]
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    name: str
+    provider: str
+    run: StepRun
+
+
+class UnplannableEvent(Exception):
+    """The worker cannot carry out this event: its record does not fit the contract."""
+
+
+def after_uncertain_attempt(record: EventRecord, step_name: str) -> bool:
+    step = record.step(step_name)
+    return step is not None and step.attempts > 1
+
+
+def already_deleted(error: UpstreamError, record: EventRecord, step_name: str) -> bool:
+    """A 404 for a delete whose earlier attempt may have gone through: the delete is done."""
+    return error.status == 404 and after_uncertain_attempt(record, step_name)
+
+
+def single(name: str, provider: str, run: StepRun) -> list[PlannedStep]:
+    return [PlannedStep(name, provider, run)]
