@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 
 import structlog
@@ -40,9 +39,12 @@ def accepted_body(event_id: str, event_type: str) -> dict[str, object]:
     }
 
 
-def fingerprint(raw: dict[str, object]) -> str:
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def fingerprint(request: web.Request, body: bytes) -> str:
+    """What "the same request" means for idempotency: the same bytes (and CloudEvent headers)."""
+    digest = hashlib.sha256(body)
+    for name in sorted(h for h in request.headers if h.lower().startswith("ce-")):
+        digest.update(f"\n{name.lower()}:{request.headers[name]}".encode())
+    return digest.hexdigest()
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -92,7 +94,7 @@ async def post_event(request: web.Request) -> web.Response:
     key = idempotency_key_of(request, envelope.id)
     scoped_key = f"expbridge:idem:{source}:{key}" if key is not None else None
     try:
-        accepted = await app[keys.ACCEPTOR].accept(record, scoped_key, fingerprint(raw))
+        accepted = await app[keys.ACCEPTOR].accept(record, scoped_key, fingerprint(request, body))
     except IdempotencyConflict:
         raise Problem(
             422,
