@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import structlog
 from aiohttp import web
+from arq import Worker
 from yarl import URL
 
 from config.file import FileConfig
@@ -21,6 +22,9 @@ from workers.worker import create_worker
 
 log = structlog.get_logger("expbridge.cli")
 LOCAL_SOURCE = "local"
+# On SIGTERM the ingress stops listening, then gives requests in flight this long (an accept
+# takes milliseconds; this fits Kubernetes' default 30 s grace after the chart's preStop sleep).
+INGRESS_DRAIN_S = 15.0
 DEMO_EXPERIMENT = {
     "id": "exp_demo", "name": "Demo paywall test", "alias_id": "demo_paywall", "status": "draft",
 }  # fmt: skip
@@ -46,18 +50,26 @@ def with_local_source(settings: Settings) -> Settings:
     return settings.model_copy(update={"sources": {LOCAL_SOURCE: source}})
 
 
-async def _wait_for_stop() -> None:
+async def _wait_for_stop(*watched: asyncio.Task[None]) -> None:
+    """Until SIGINT or SIGTERM, or until a watched task (the worker) ends by itself."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("stopping")
+    signalled = asyncio.create_task(stop.wait())
+    await asyncio.wait([signalled, *watched], return_when=asyncio.FIRST_COMPLETED)
+    if signalled.done():
+        log.info("stopping")
+    else:
+        signalled.cancel()
+        log.error("the worker stopped by itself; shutting down")
 
 
 @contextlib.asynccontextmanager
 async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[web.AppRunner]:
-    runner = web.AppRunner(create_app(settings, file_config), access_log=None)
+    runner = web.AppRunner(
+        create_app(settings, file_config), access_log=None, shutdown_timeout=INGRESS_DRAIN_S
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -65,34 +77,48 @@ async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[
     try:
         yield runner
     finally:
-        # Stop accepting first, then let requests in flight finish.
+        # Stop accepting first, then let requests in flight finish, then close Redis.
         await runner.cleanup()
+        log.info("ingress stopped")
 
 
 @contextlib.asynccontextmanager
-async def worker(settings: Settings) -> AsyncIterator[None]:
+async def worker(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
     arq_worker = create_worker(settings)
     task = asyncio.create_task(arq_worker.async_run())
     log.info("worker started", queue=settings.queue_name)
     try:
-        yield
+        yield task
     finally:
         await _stop_worker(arq_worker, task, settings.worker.shutdown_wait_s)
 
 
-async def _stop_worker(arq_worker: object, task: asyncio.Task[None], wait_s: float) -> None:
-    from arq import Worker
+def _running_jobs(arq_worker: Worker) -> dict[str, asyncio.Task[None]]:
+    return {job_id: t for job_id, t in arq_worker.tasks.items() if not t.done()}
 
-    assert isinstance(arq_worker, Worker)
-    arq_worker.allow_pick_jobs = False  # leave the rest queued for the next worker
-    running = [t for t in arq_worker.tasks.values() if not t.done()]
+
+async def _stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: float) -> None:
+    """Pick no more jobs (the rest stay queued), give running ones `wait_s` to finish, then
+    cancel what still runs: arq puts a cancelled job back in the queue to be run again."""
+    arq_worker.allow_pick_jobs = False
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    running = _running_jobs(arq_worker)
     if running:
-        log.info("waiting for running jobs", jobs=len(running), wait_s=wait_s)
-        await asyncio.wait(running, timeout=wait_s)
+        log.info("waiting for running jobs", jobs=sorted(running), wait_s=wait_s)
+    # Looked at again after each wait: a poll under way when the flag flipped may start one more.
+    while running and (left := deadline - loop.time()) > 0:
+        await asyncio.wait(running.values(), timeout=left)
+        running = _running_jobs(arq_worker)
+    if running:
+        log.warning("shutdown wait over; cancelled jobs stay queued", jobs=sorted(running))
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await arq_worker.close()
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task  # re-raises what stopped a worker that ended by itself
+    finally:
+        await arq_worker.close()
+        log.info("worker stopped")
 
 
 async def serve_forever(settings: Settings, file_config: FileConfig) -> None:
@@ -101,8 +127,8 @@ async def serve_forever(settings: Settings, file_config: FileConfig) -> None:
 
 
 async def work_forever(settings: Settings) -> None:
-    async with worker(settings):
-        await _wait_for_stop()
+    async with worker(settings) as task:
+        await _wait_for_stop(task)
 
 
 async def seed_demo_experiment(sandbox_url: str) -> None:
@@ -124,5 +150,5 @@ async def run_all(settings: Settings, file_config: FileConfig) -> None:
             await seed_demo_experiment(server.url)
             log.info("sandbox providers running", url=server.url, demo_experiment="exp_demo")
         await stack.enter_async_context(ingress(settings, file_config))
-        await stack.enter_async_context(worker(settings))
-        await _wait_for_stop()
+        worker_task = await stack.enter_async_context(worker(settings))
+        await _wait_for_stop(worker_task)

@@ -28,8 +28,9 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         EXPBRIDGE_DATA_DIR=str(tmp_path / "data"),
         EXPBRIDGE_LOG_FORMAT="json",
         EXPBRIDGE_WORKER__POLL_DELAY_S="0.01",
-        **extra,
+        EXPBRIDGE_WORKER__METRICS_PORT="0",  # test workers share no fixed port
     )
+    env.update(extra)
     return env
 
 
