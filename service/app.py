@@ -26,8 +26,7 @@ from service import (
 from service.acceptor import Acceptor
 from service.auth import Authenticator
 from service.metrics import IngressMetrics
-from service.problems import problem_middleware
-from service.request_log import request_log_middleware
+from service.request_log import request_middleware
 from service.routes_docs import build_openapi_document
 
 
@@ -59,7 +58,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings, file_config: FileConfig | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[request_log_middleware, problem_middleware],
+        middlewares=[request_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[keys.SETTINGS] = settings

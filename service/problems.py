@@ -7,7 +7,6 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 PROBLEM_TYPE_BASE = "https://expbridge.dev/problems/"
 log = structlog.get_logger("expbridge.service")
@@ -49,23 +48,9 @@ class Problem(Exception):
         )
 
 
-def _from_http_exception(exc: web.HTTPException) -> Problem:
+def problem_for_http_exception(exc: web.HTTPException) -> Problem:
+    """aiohttp's own errors (404, 405, 413 from client_max_size, ...) as problem+json."""
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return Problem(413, "Payload too large", "the request body is over the size limit")
     headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
     return Problem(exc.status, exc.reason, exc.text or exc.reason, headers=headers)
-
-
-@web.middleware
-async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Problem as problem:
-        return problem.response()
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _from_http_exception(exc).response()
-    except Exception:
-        log.exception("unhandled error", path=request.path)
-        return Problem(500, "Internal error", "the request could not be handled").response()
