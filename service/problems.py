@@ -1,15 +1,13 @@
-"""RFC 9457 problem+json for every error, and a middleware so nothing else ever leaves."""
+"""RFC 9457 problem+json bodies (service/request_log.py turns every error into one)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import structlog
 from aiohttp import web
 
 PROBLEM_TYPE_BASE = "https://expbridge.dev/problems/"
-log = structlog.get_logger("expbridge.service")
 
 
 class Problem(Exception):
