@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -133,6 +134,8 @@ class Settings(BaseSettings):
     # NoDecode: parsed by _sources_json, so an empty variable means "no sources".
     sources: Annotated[dict[str, SourceCredentials], NoDecode] = Field(default_factory=dict)
     admin_token: SecretStr | None = None
+    # Bearer token for GET /metrics (ingress and worker); unset: open, as Prometheus expects.
+    metrics_token: SecretStr | None = None
     qonversion: QonversionSettings = Field(default_factory=QonversionSettings)
     convert: ConvertSettings = Field(default_factory=ConvertSettings)
     config: Path | None = None
@@ -181,6 +184,14 @@ class Settings(BaseSettings):
         if self.redis_url is not None and self.redis_sentinels is not None:
             raise ValueError("set EXPBRIDGE_REDIS_URL or EXPBRIDGE_REDIS_SENTINELS, not both")
         return self
+
+    def allows_metrics(self, authorization: str | None) -> bool:
+        """GET /metrics is open unless EXPBRIDGE_METRICS_TOKEN is set; then it takes that bearer."""
+        if self.metrics_token is None:
+            return True
+        scheme, _, token = (authorization or "").partition(" ")
+        expected = self.metrics_token.get_secret_value().encode()
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected)
 
     @property
     def sentinel_hosts(self) -> list[tuple[str, int]]:

@@ -21,7 +21,8 @@ PROBLEM_JSON = "application/problem+json"
 EVENT_BODY = "Event"
 STATUS_RECORD = "EventStatusRecord"
 EVENT_PAGE = "EventPage"
-SOURCE, ADMIN, WEBHOOK = "sourceToken", "adminToken", "webhookSignature"
+SOURCE, ADMIN, WEBHOOK, METRICS = "sourceToken", "adminToken", "webhookSignature", "metricsToken"
+ANONYMOUS = ""  # in `security`: may also be called without credentials
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class RouteDoc:
     tag: str
     replies: Mapping[int, Reply]
     description: str = ""
-    security: tuple[str, ...] = ()  # any one of these schemes; empty: open to anyone
+    security: tuple[str, ...] = ()  # any one of these schemes (or ANONYMOUS); empty: open
     query: type[BaseModel] | None = None
     body: type[BaseModel] | str | None = None
     body_required: bool = True
@@ -192,7 +193,12 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         "/metrics",
         "Prometheus metrics (names prefixed expbridge_)",
         "operations",
-        replies={200: text("Prometheus text format", "text/plain")},
+        description="Open unless EXPBRIDGE_METRICS_TOKEN is set; then that bearer token.",
+        security=(METRICS, ANONYMOUS),
+        replies={
+            200: text("Prometheus text format", "text/plain"),
+            **problems(401, s401="EXPBRIDGE_METRICS_TOKEN is set and was not sent"),
+        },
     ),
     RouteDoc(
         "GET",

@@ -27,6 +27,7 @@ SECURITY_SCHEMES = {
         "description": "a source's token (EXPBRIDGE_SOURCES or the config file)",
     },
     "adminToken": {"type": "http", "scheme": "bearer", "description": "EXPBRIDGE_ADMIN_TOKEN"},
+    "metricsToken": {"type": "http", "scheme": "bearer", "description": "EXPBRIDGE_METRICS_TOKEN"},
     "webhookSignature": {
         "type": "apiKey", "in": "header", "name": "webhook-signature",
         "description": "Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature "
@@ -173,7 +174,7 @@ class OpenApiBuilder:
             "tags": [doc.tag],
             "parameters": parameters,
             "responses": {str(s): self._response(r) for s, r in sorted(doc.replies.items())},
-            "security": [{scheme: []} for scheme in doc.security],
+            "security": [{scheme: []} if scheme else {} for scheme in doc.security],
         }
         if doc.description:
             operation["description"] = doc.description

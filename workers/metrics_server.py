@@ -6,29 +6,40 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from config.settings import Settings
+
 log = structlog.get_logger("expbridge.worker")
 REGISTRY = web.AppKey("registry", CollectorRegistry)
+SETTINGS = web.AppKey("settings", Settings)
 
 
 async def _metrics(request: web.Request) -> web.Response:
+    if not request.app[SETTINGS].allows_metrics(request.headers.get("Authorization")):
+        return web.Response(
+            status=401, text="needs the EXPBRIDGE_METRICS_TOKEN bearer token",
+            headers={"WWW-Authenticate": 'Bearer realm="expbridge"'},
+        )  # fmt: skip
     body = generate_latest(request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def create_metrics_app(registry: CollectorRegistry) -> web.Application:
+def create_metrics_app(registry: CollectorRegistry, settings: Settings) -> web.Application:
     app = web.Application()
     app[REGISTRY] = registry
+    app[SETTINGS] = settings
     app.router.add_get("/metrics", _metrics)
     return app
 
 
 async def start_metrics_server(
-    registry: CollectorRegistry, host: str, port: int
+    registry: CollectorRegistry, settings: Settings
 ) -> web.AppRunner | None:
-    """Listen on host:port (0: no server). A busy port is logged, not fatal: jobs come first."""
+    """On EXPBRIDGE_HOST and the worker metrics port (0: no server). A busy port is logged, not
+    fatal: jobs come first."""
+    host, port = settings.host, settings.worker.metrics_port
     if port == 0:
         return None
-    runner = web.AppRunner(create_metrics_app(registry), access_log=None)
+    runner = web.AppRunner(create_metrics_app(registry, settings), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

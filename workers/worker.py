@@ -49,9 +49,7 @@ def _on_startup(settings: Settings) -> Any:
             session=session,
             metrics=metrics,
         )
-        ctx[METRICS_SERVER] = await start_metrics_server(
-            metrics.registry, settings.host, settings.worker.metrics_port
-        )
+        ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
 
     return on_startup
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis.asyncio as aioredis
 
+from cli.redis_server import free_port
 from config.settings import Settings
 from events import keys
-from tests.conftest import Ingress
+from service.metrics import IngressMetrics
+from tests.conftest import Ingress, start_ingress
 from tests.helpers import start_event
 from tests.scrape import sample, scrape
 
@@ -46,3 +50,32 @@ async def test_queue_depths_are_read_from_redis_at_scrape_time(
     assert sample(text, "expbridge_queue_depth") == 2
     assert sample(text, "expbridge_dead_letter_queue_depth") == 2
     assert sample(text, "expbridge_redis_up") == 1
+
+
+async def test_a_metrics_token_closes_the_endpoint_to_others(
+    make_settings: Callable[..., Settings],
+) -> None:
+    server, session = await start_ingress(make_settings(metrics_token="metrics_0123456789"))
+    try:
+        url = str(server.make_url("/metrics"))
+        async with session.get(url) as response:
+            assert response.status == 401
+            assert response.content_type == "application/problem+json"
+        wrong = {"Authorization": "Bearer metrics_wrong"}
+        async with session.get(url, headers=wrong) as response:
+            assert response.status == 401
+        right = {"Authorization": "Bearer metrics_0123456789"}
+        async with session.get(url, headers=right) as response:
+            assert response.status == 200
+            assert "expbridge_queue_depth" in await response.text()
+    finally:
+        await session.close()
+        await server.close()
+
+
+async def test_redis_down_at_scrape_time_reads_as_redis_up_0() -> None:
+    metrics = IngressMetrics(event_types=[])
+    unreachable = aioredis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    await metrics.read_queues(unreachable, "any-queue")
+    await unreachable.aclose()
+    assert metrics.registry.get_sample_value("expbridge_redis_up") == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,8 @@ from tests.conftest import Ingress
 from tests.helpers import add_fault, seed_experiment, start_event
 from tests.scrape import sample, scrape
 from workers.deps import DEPS
+from workers.metrics import WorkerMetrics
+from workers.metrics_server import start_metrics_server
 from workers.worker import create_worker
 
 STATUS = "/qonversion/v4/experiments/{}/status"
@@ -96,3 +99,29 @@ async def test_connection_errors_count_as_error_class(
         "expbridge_upstream_requests_total", {**labels, "status_class": "error"}
     )
     assert errors == 1
+
+
+async def test_the_worker_metrics_server_honours_the_metrics_token(
+    make_settings: Callable[..., Settings],
+) -> None:
+    port = free_port()
+    settings = make_settings(metrics_token="metrics_0123456789", worker={"metrics_port": port})
+    metrics = WorkerMetrics()
+    server = await start_metrics_server(metrics.registry, settings)
+    assert server is not None
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url) as response:
+                assert response.status == 401
+            headers = {"Authorization": "Bearer metrics_0123456789"}
+            async with session.get(url, headers=headers) as response:
+                assert response.status == 200
+                assert "expbridge_upstream_requests_total" in await response.text()
+    finally:
+        await server.cleanup()
+
+
+async def test_port_0_means_no_metrics_server(settings: Settings) -> None:
+    assert settings.worker.metrics_port == 0
+    assert await start_metrics_server(WorkerMetrics().registry, settings) is None
