@@ -1,9 +1,11 @@
 """What a plan is made of: named steps, and what steps share about uncertain earlier attempts.
 
 A step's attempts counter is raised before each call, so inside `run` a count above one
-means an earlier attempt's outcome is unknown (a transient failure, a timeout or a crash):
-a create must look for what that attempt may have made, and a delete that meets 404 has
-already happened.
+means an earlier attempt's outcome is unknown (a transient failure or a timeout): a create
+must look for what that attempt may have made, and a delete that meets 404 has already
+happened. A worker killed mid-call never saved that counter, but the event's own attempts
+counter is saved before any step runs, so it is read too: a second run of the event may
+follow an unknown outcome. (At worst that costs one lookup that finds nothing.)
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class UnplannableEvent(Exception):
 
 def after_uncertain_attempt(record: EventRecord, step_name: str) -> bool:
     step = record.step(step_name)
-    return step is not None and step.attempts > 1
+    return (step is not None and step.attempts > 1) or record.attempts > 1
 
 
 def already_deleted(error: UpstreamError, record: EventRecord, step_name: str) -> bool:

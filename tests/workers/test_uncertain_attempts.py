@@ -88,3 +88,18 @@ async def test_variation_add_after_an_uncertain_attempt_finds_the_variation(
     assert [v.name for v in outcome.value.variations] == ["Original", "B"]
     calls = await sandbox_requests(sandbox.url, "/convert/")
     assert [c["method"] for c in calls] == ["GET"]
+
+
+async def test_a_create_run_again_after_a_crash_looks_first(
+    clients: ProviderClients, sandbox: Any
+) -> None:
+    # The killed worker never saved the step's counter; the event's counter says "again".
+    await seed_sandbox(sandbox.url, convert=seed())
+    data = {"target": {"provider": "convert", "project_id": PROJECT},
+            "goal": {"goal_name": "Buy"}}  # fmt: skip
+    record = record_of("goal.create", data, attempts=1)
+    record.attempts = 2
+    outcome = await run_only_step(clients, record)
+    assert outcome.value.goal_name == "Buy"
+    calls = await sandbox_requests(sandbox.url, "/convert/")
+    assert [c["path"].rsplit("/", 2)[-2:] for c in calls] == [["goals", PROJECT]]
