@@ -91,7 +91,8 @@ class Acceptor:
         self._pending.append(pending)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await asyncio.shield(pending.done)
+        # No shield needed: aiohttp does not cancel handlers, and _flush skips done futures.
+        return await pending.done
 
     async def _flush(self) -> None:
         # EVALSHA straight into the pipeline: registering the script on the pipeline would

@@ -21,6 +21,7 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # A keep-alive connection serves its requests in one task, hence one context: start clean.
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(method=request.method, path=request.path)
     started = time.perf_counter()
@@ -38,5 +39,4 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     if request.path not in QUIET_PATHS:
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         log.info("request", status=response.status, duration_ms=duration_ms)
-    structlog.contextvars.clear_contextvars()
     return response
