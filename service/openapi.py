@@ -128,7 +128,10 @@ class OpenApiBuilder:
     def document(self, routes: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
         """`routes`: (method, path, handler name) of every route the app registered."""
         paths: dict[str, dict[str, Any]] = {}
-        for method, path, handler_name in sorted(routes, key=lambda r: (r[1], r[0])):
+        order = {key: index for index, key in enumerate(self.docs)}  # the table's order
+        for method, path, handler_name in sorted(
+            routes, key=lambda r: (order.get((r[0], r[1]), len(order)), r[1], r[0])
+        ):
             if method in ("HEAD", "*"):
                 continue
             doc = self.docs.get((method, path))
