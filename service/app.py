@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from config.file import FileConfig
 from config.loading import ConfigError
 from config.settings import Settings
+from events.acceptor import Acceptor
 from events.catalog import CATALOG
 from events.connection import create_redis
 from events.replay import Replayer
@@ -23,7 +24,6 @@ from service import (
     routes_health,
     routes_metrics,
 )
-from service.acceptor import Acceptor
 from service.auth import Authenticator
 from service.metrics import IngressMetrics
 from service.request_log import request_middleware

@@ -8,10 +8,10 @@ from aiohttp import web
 from arq.connections import ArqRedis
 
 from config.settings import Settings
+from events.acceptor import Acceptor
 from events.replay import Replayer
 from events.store import EventStore
 from events.targets import AnyTarget
-from service.acceptor import Acceptor
 from service.auth import Authenticator
 from service.metrics import IngressMetrics
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from events.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
 from events.record import EventRecord
 from service import keys
-from service.acceptor import IdempotencyConflict, IdempotencyInFlight
 from service.problems import Problem
 from service.received import counted_as_received
 from service.validation import (
@@ -24,10 +23,6 @@ from service.validation import (
 
 log = structlog.get_logger("expbridge.service")
 routes = web.RouteTableDef()
-
-
-def new_event_id() -> str:
-    return f"evt_{uuid.uuid4().hex}"
 
 
 def accepted_body(event_id: str, event_type: str) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Durable accept with group commit.
+"""Durable accept with group commit, shared by the ingress and the workers' rule actions.
 
 Each accepted event is one run of the ACCEPT script (idempotency entry, record and place in
 line, atomically). Requests that arrive while a flush is under way wait for the next flush,
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -21,6 +22,10 @@ from events.queue import QueueScripts
 from events.record import EventRecord
 
 NO_IDEMPOTENCY_KEY = "expbridge:idem:-"
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
 
 
 @dataclass
