@@ -47,6 +47,9 @@ async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
         try:
             async with deps.gate.slot(planned.provider):
                 step.attempts += 1
+                # Saved before the call: if this worker dies mid-call, the next run sees an
+                # attempt whose outcome is unknown (creates then look up before creating).
+                await deps.store.save(record)
                 outcome = await planned.run(deps.clients, record, step.idempotency_key)
         except UpstreamError as error:
             step.status = "pending" if error.transient else "failed"

@@ -37,8 +37,9 @@ class UnplannableEvent(Exception):
 
 
 def after_uncertain_attempt(record: EventRecord, step_name: str) -> bool:
+    """An earlier attempt of this step was sent (jobs.py saves the count before each call)."""
     step = record.step(step_name)
-    return (step is not None and step.attempts > 1) or record.attempts > 1
+    return step is not None and step.attempts > 1
 
 
 def already_deleted(error: UpstreamError, record: EventRecord, step_name: str) -> bool:

@@ -93,12 +93,12 @@ async def test_variation_add_after_an_uncertain_attempt_finds_the_variation(
 async def test_a_create_run_again_after_a_crash_looks_first(
     clients: ProviderClients, sandbox: Any
 ) -> None:
-    # The killed worker never saved the step's counter; the event's counter says "again".
+    # The worker saves the step's counter before each call, so after a kill mid-call the next
+    # run sees a second attempt of the step and looks the goal up before creating it.
     await seed_sandbox(sandbox.url, convert=seed())
     data = {"target": {"provider": "convert", "project_id": PROJECT},
             "goal": {"goal_name": "Buy"}}  # fmt: skip
-    record = record_of("goal.create", data, attempts=1)
-    record.attempts = 2
+    record = record_of("goal.create", data, attempts=2)
     outcome = await run_only_step(clients, record)
     assert outcome.value.goal_name == "Buy"
     calls = await sandbox_requests(sandbox.url, "/convert/")
