@@ -16,20 +16,29 @@ import click
 TERMINAL = {"succeeded", "dead"}
 
 
+CONVERT_KINDS = {"goal": "goal_id", "hypothesis": "hypothesis_id", "audience": "audience_id"}
+
+
 def parse_target(value: str) -> dict[str, str]:
-    """`qonversion:exp_1`, `convert:1001/2002`, or an alias name."""
+    """The ordering-key forms: `qonversion[:EXP]`, `convert[:PID[/EID|/goal:ID|/hypothesis:ID|
+    /audience:ID]]`, or an alias name."""
     provider, sep, rest = value.partition(":")
-    if not sep:
-        return {"alias": value}
     if provider == "qonversion":
-        return {"provider": "qonversion", "experiment_id": rest}
+        return {"provider": "qonversion", **({"experiment_id": rest} if rest else {})}
     if provider == "convert":
-        project_id, _, experience_id = rest.partition("/")
-        target = {"provider": "convert", "project_id": project_id}
-        if experience_id:
-            target["experience_id"] = experience_id
+        target = {"provider": "convert"}
+        project_id, _, resource = rest.partition("/")
+        if project_id:
+            target["project_id"] = project_id
+        kind, colon, resource_id = resource.partition(":")
+        if colon and kind in CONVERT_KINDS:
+            target[CONVERT_KINDS[kind]] = resource_id
+        elif resource:
+            target["experience_id"] = resource
         return target
-    raise click.BadParameter(f"unknown provider {provider!r}", param_hint="--target")
+    if sep:
+        raise click.BadParameter(f"unknown provider {provider!r}", param_hint="--target")
+    return {"alias": value}
 
 
 def _token(token: str | None) -> str:
@@ -66,7 +75,10 @@ async def _send(url: str, token: str, event: dict[str, Any], wait_s: float | Non
 @click.command()
 @click.argument("event_type")
 @click.option(
-    "--target", "target", required=True, help="qonversion:EXP_ID, convert:PID/EID or an alias"
+    "--target",
+    "target",
+    required=True,
+    help="qonversion:EXP_ID, convert:PID/EID, convert:PID/goal:ID, … or an alias",
 )
 @click.option(
     "--data", "data_json", default="{}", help="JSON object merged into data (besides target)"
