@@ -137,13 +137,8 @@ async def _failed(deps: JobDeps, record: EventRecord, error: UpstreamError) -> R
         info.message = f"{info.message}; {decision.reason}"
         await _dead(deps, record, info)
         return None
-    record.status = "retrying"
-    record.last_error = info
-    record.updated_at = utcnow()
-    record.next_attempt_at = record.updated_at + timedelta(seconds=decision.delay_s)
-    await deps.store.save(record)
     deps.metrics.job_retrying(record)
-    return Retry(defer=decision.delay_s)
+    return await _retry_later(deps, record, info, decision.delay_s)
 
 
 async def _wait_for_provider(
@@ -159,12 +154,18 @@ async def _wait_for_provider(
         )
         await _dead(deps, record, info)
         return None
+    return await _retry_later(deps, record, info, busy.wait_s)
+
+
+async def _retry_later(
+    deps: JobDeps, record: EventRecord, info: ErrorInfo, delay_s: float
+) -> Retry:
     record.status = "retrying"
     record.last_error = info
     record.updated_at = utcnow()
-    record.next_attempt_at = record.updated_at + timedelta(seconds=busy.wait_s)
+    record.next_attempt_at = record.updated_at + timedelta(seconds=delay_s)
     await deps.store.save(record)
-    return Retry(defer=busy.wait_s)
+    return Retry(defer=delay_s)
 
 
 async def _dead(deps: JobDeps, record: EventRecord, info: ErrorInfo) -> None:
