@@ -1,4 +1,5 @@
-"""The optional YAML configuration file: extra sources, target aliases and lifecycle rules."""
+"""The optional YAML configuration file: extra sources, target aliases, lifecycle rules and
+ChatOps permissions."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.chatops import ChatOpsConfig
+from config.rules import Rule, unique_names
 from config.settings import SourceCredentials
 
 
@@ -18,11 +21,21 @@ class FileConfig(BaseModel):
     # alias name -> target object as in the event catalog, e.g.
     # {"provider": "qonversion", "experiment_id": "exp_8f3a"}; checked by the event contract.
     targets: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    rules: list[dict[str, Any]] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    chatops: ChatOpsConfig = Field(default_factory=ChatOpsConfig)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: list[Rule]) -> list[Rule]:
+        return unique_names(rules)
 
 
-def load_file_config(path: Path) -> FileConfig:
+def read_file_config(path: Path) -> dict[str, Any]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(raw, dict):
         raise ValueError("the top level must be a mapping")
-    return FileConfig.model_validate(raw)
+    return raw
+
+
+def load_file_config(path: Path) -> FileConfig:
+    return FileConfig.model_validate(read_file_config(path))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from config.file import FileConfig, load_file_config
+from config.file import FileConfig, read_file_config
 from config.settings import Settings
 
 
@@ -41,14 +43,31 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
+def rule_label(index: int, name: object) -> str:
+    """How errors name a rule: `rule 'stop-winner' (rules[0])`."""
+    return f"rule {name!r} (rules[{index}])" if isinstance(name, str) else f"rules[{index}]"
+
+
+def file_location(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
+    """A field of the YAML file as people read it; a rule by its name."""
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = raw.get("rules")
+        rule = rules[loc[1]] if isinstance(rules, list) and loc[1] < len(rules) else None
+        name = rule.get("name") if isinstance(rule, dict) else None
+        rest = ".".join(str(p) for p in loc[2:])
+        return rule_label(loc[1], name) + (f": {rest}" if rest else "")
+    return ".".join(str(p) for p in loc) or "the file"
+
+
 def load_config(settings: Settings) -> FileConfig:
     if settings.config is None:
         return FileConfig()
     try:
-        return load_file_config(settings.config)
+        raw = read_file_config(settings.config)
+        return FileConfig.model_validate(raw)
     except ValidationError as error:
         first = error.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = file_location(first["loc"], raw)
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(
             f"invalid EXPBRIDGE_CONFIG file {settings.config}: {where}: {message}"

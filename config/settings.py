@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.chatops import SlackSettings
+
 SECRETS_DIR = Path("/run/secrets")
 
 
@@ -117,6 +119,15 @@ class PaceTable(BaseModel):
         return found if isinstance(found, PaceSettings) else PaceSettings()
 
 
+class RulesSettings(BaseModel):
+    """EXPBRIDGE_RULES__*: lifecycle rules (the rules themselves are in the YAML file)."""
+
+    # Every rule only evaluates and records what it would do, whatever its own dry_run says.
+    dry_run: bool = False
+    # How many evaluations GET /v1/rules/evaluations keeps (newest first).
+    evaluations_kept: int = Field(1000, ge=10, le=100_000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EXPBRIDGE_",
@@ -150,6 +161,8 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     pace: PaceTable = Field(default_factory=PaceTable)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
 
     @field_validator("sources", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from events import convert_data as cv
 from events import qonversion_data as qv
+from events import threshold_data as td
 from events.event_data import EventData
 
 __all__ = ["CATALOG", "EventData", "EventSpec"]
@@ -109,6 +110,13 @@ _SPECS = (
         "fetch results, stored normalised in the status record's result",
         qonversion=qv.QonversionExperimentData,
         convert=cv.ConvertReportData,
+    ),
+    _spec(
+        "goal.threshold_reached",
+        "a goal's metric reached a value: evaluates the event-triggered lifecycle rules (no "
+        "upstream call); the status record's result says which rules fired, or why not",
+        qonversion=td.QonversionThresholdData,
+        convert=td.ConvertThresholdData,
     ),
 )
 

@@ -22,3 +22,21 @@ def order(ordering_key: str) -> str:
 
 def idempotency(source: str, key: str) -> str:
     return f"{PREFIX}:idem:{source}:{key}"
+
+
+RULE_EVALUATIONS = f"{PREFIX}:rules:evaluations"
+
+
+def rule_fired(rule: str, target: str, condition: str) -> str:
+    """Set (NX) when a rule fires for a target and condition: at most once, across restarts."""
+    return f"{PREFIX}:rules:fired:{rule}:{target}:{condition}"
+
+
+def rule_due(rule: str) -> str:
+    """Held for a schedule rule's interval: one evaluation per interval across all workers."""
+    return f"{PREFIX}:rules:due:{rule}"
+
+
+def slack_seen(digest: str) -> str:
+    """A Slack request signature already accepted (replay protection)."""
+    return f"{PREFIX}:slack:seen:{digest}"

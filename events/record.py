@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 
 EventStatus = Literal["queued", "running", "retrying", "succeeded", "dead"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "dead"})
-# Kept in Redis, left out of the API's status record (and of its OpenAPI schema).
-INTERNAL_FIELDS: frozenset[str] = frozenset({"data"})
+# Kept in Redis, left out of the API's status record (and of its OpenAPI schema). reply_to is
+# a Slack response_url: whoever holds it may post to the channel.
+INTERNAL_FIELDS: frozenset[str] = frozenset({"data", "reply_to"})
 StepStatus = Literal["pending", "done", "failed"]
 
 
@@ -37,6 +38,21 @@ class ErrorInfo(BaseModel):
     body: str | None = None
 
 
+class Cause(BaseModel):
+    """Why the bridge queued this event itself: a lifecycle rule fired, or a chat command."""
+
+    kind: Literal["rule", "chatops"]
+    reason: str
+    rule: str | None = None
+    # The rule's condition that fired (with the rule and target, what fires at most once).
+    condition: str | None = None
+    trigger_event_id: str | None = None
+    # ChatOps: who asked, where, and what they typed.
+    user: str | None = None
+    channel: str | None = None
+    command: str | None = None
+
+
 class EventRecord(BaseModel):
     id: str
     type: str
@@ -54,7 +70,10 @@ class EventRecord(BaseModel):
     requeued_at: datetime | None = None
     producer_id: str | None = None
     time: datetime | None = None
+    cause: Cause | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    # Where the outcome is posted when the event ends (a Slack response_url).
+    reply_to: str | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.rule_log import RuleEvaluation
 
 
 class Answer(BaseModel):
@@ -66,3 +68,27 @@ class Health(Answer):
 class Readiness(Answer):
     status: Literal["ok", "unavailable"]
     redis: Literal["ok", "unreachable"]
+
+
+class SlackReply(Answer):
+    """What Slack shows the user who typed the command (only them: ephemeral)."""
+
+    response_type: Literal["ephemeral"]
+    text: str
+
+
+class SlackCommandForm(BaseModel):
+    """The slash command as Slack posts it (application/x-www-form-urlencoded); other fields
+    Slack sends are ignored."""
+
+    command: str = Field(description="the command as typed, e.g. /exp")
+    text: str = Field(description="start|pause|stop|status|help <target>")
+    user_id: str
+    user_name: str | None = None
+    channel_id: str
+    response_url: str = Field(description="where the outcome is posted; an allowed host only")
+    trigger_id: str | None = Field(None, description="also the idempotency key")
+
+
+class RuleEvaluationPage(Answer):
+    data: list[RuleEvaluation]

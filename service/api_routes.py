@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from service import api_models as answers
 from service.routes_admin import DeadLetterQuery, DeadLetterReplay, EventQuery
+from service.routes_rules import EvaluationQuery
 
 PROBLEM_JSON = "application/problem+json"
 # Named schemas the generator builds (from the catalog and the status record), not models.
@@ -22,6 +23,7 @@ EVENT_BODY = "Event"
 STATUS_RECORD = "EventStatusRecord"
 EVENT_PAGE = "EventPage"
 SOURCE, ADMIN, WEBHOOK, METRICS = "sourceToken", "adminToken", "webhookSignature", "metricsToken"
+SLACK = "slackSignature"
 ANONYMOUS = ""  # in `security`: may also be called without credentials
 
 
@@ -46,6 +48,7 @@ class RouteDoc:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | str | None = None
     body_required: bool = True
+    body_media_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -169,6 +172,62 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
             200: Reply("what was queued again, and what was not", answers.DeadLetterReplayResult),
             **ADMIN_PROBLEMS,
             **problems(400, 422),
+        },
+    ),
+    RouteDoc(
+        "POST",
+        "/v1/chatops/slack",
+        "A Slack slash command: /exp start|pause|stop|status|help <target>",
+        "chatops",
+        description=(
+            "Verified with the Slack signing secret (X-Slack-Signature v0 over "
+            "X-Slack-Request-Timestamp and the body, within 5 minutes, each signature once). "
+            "start, pause and stop queue the catalog event (source `slack`); its outcome is "
+            "posted to `response_url` when it succeeds or ends dead. Who may run what comes "
+            "from `chatops.slack.permissions` in the config file; a refusal is an ephemeral "
+            "200 answer, as Slack shows it to the user."
+        ),
+        security=(SLACK,),
+        body=answers.SlackCommandForm,
+        body_media_type="application/x-www-form-urlencoded",
+        headers={
+            "X-Slack-Request-Timestamp": "unix seconds, within 5 minutes of now",
+            "X-Slack-Signature": "v0=<hex HMAC-SHA256 of v0:timestamp:body>",
+        },
+        replies={
+            200: Reply(
+                "the answer Slack shows the user: the queued event's id, a status, help, or "
+                "a refusal (not permitted, unknown target or command)",
+                answers.SlackReply,
+            ),
+            **problems(
+                400,
+                401,
+                404,
+                413,
+                503,
+                s400="response_url is not on an allowed host (EXPBRIDGE_SLACK__ALLOWED_HOSTS)",
+                s401="missing or bad signature, stale timestamp, or a replayed request",
+                s404="ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET is unset",
+                s503="Redis unreachable: nothing was queued",
+            ),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/v1/rules/evaluations",
+        "What the lifecycle rules decided, newest first",
+        "admin",
+        description=(
+            "Every evaluation: fired (with the queued events), dry_run (what a dry-run rule "
+            "would have done), not_met and already_fired (with the reasons), error."
+        ),
+        security=(ADMIN,),
+        query=EvaluationQuery,
+        replies={
+            200: Reply("the evaluations", answers.RuleEvaluationPage),
+            **ADMIN_PROBLEMS,
+            **problems(422),
         },
     ),
     RouteDoc(

@@ -7,13 +7,16 @@ from typing import Any
 from aiohttp import web
 from arq.connections import ArqRedis
 
+from config.chatops import ChatOpsConfig
 from config.settings import Settings
 from events.acceptor import Acceptor
 from events.replay import Replayer
+from events.rule_log import RuleLog
 from events.store import EventStore
 from events.targets import AnyTarget
 from service.auth import Authenticator
 from service.metrics import IngressMetrics
+from service.slack import SlackVerifier
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", ArqRedis)
@@ -25,6 +28,10 @@ TARGET_ALIASES: web.AppKey[dict[str, AnyTarget]] = web.AppKey("target_aliases")
 METRICS = web.AppKey("metrics", IngressMetrics)
 OPENAPI_DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi_document")
 DOCS_PAGE = web.AppKey("docs_page", bytes)
+CHATOPS = web.AppKey("chatops", ChatOpsConfig)
+# None while EXPBRIDGE_SLACK__SIGNING_SECRET is unset (the Slack route answers 404).
+SLACK_VERIFIER: web.AppKey[SlackVerifier | None] = web.AppKey("slack_verifier")
+RULE_LOG = web.AppKey("rule_log", RuleLog)
 
 # Noted by POST /v1/events as it learns them, for the events-received metric's labels.
 RECEIVED_TYPE = web.RequestKey("received_type", str)

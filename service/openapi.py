@@ -28,6 +28,10 @@ SECURITY_SCHEMES = {
     },
     "adminToken": {"type": "http", "scheme": "bearer", "description": "EXPBRIDGE_ADMIN_TOKEN"},
     "metricsToken": {"type": "http", "scheme": "bearer", "description": "EXPBRIDGE_METRICS_TOKEN"},
+    "slackSignature": {
+        "type": "apiKey", "in": "header", "name": "X-Slack-Signature",
+        "description": "Slack's v0 request signature made with EXPBRIDGE_SLACK__SIGNING_SECRET",
+    },
     "webhookSignature": {
         "type": "apiKey", "in": "header", "name": "webhook-signature",
         "description": "Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature "
@@ -188,7 +192,7 @@ class OpenApiBuilder:
     def _request_body(self, doc: RouteDoc) -> dict[str, Any]:
         assert doc.body is not None
         if doc.body != EVENT_BODY:
-            content = {"application/json": {"schema": self.schema_of(doc.body)}}
+            content = {doc.body_media_type: {"schema": self.schema_of(doc.body)}}
         else:
             plain = {"allOf": [ref(self.names[EventEnvelope]), ref(EVENT_BODY)]}
             cloud = {"allOf": [ref(self.names[CloudEventEnvelope]), ref(EVENT_BODY)]}

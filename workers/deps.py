@@ -8,12 +8,16 @@ import aiohttp
 from arq.connections import ArqRedis
 
 from config.settings import Settings
+from events.acceptor import Acceptor
 from events.queue import QueueScripts
+from events.rule_log import RuleLog
 from events.store import EventStore
 from workers.clients import ProviderClients
 from workers.gate import ProviderGate
 from workers.metrics import WorkerMetrics
+from workers.notify import Notifier
 from workers.retry import RetryPolicy
+from workers.rules_book import RuleBook
 
 DEPS = "expbridge"
 
@@ -29,6 +33,11 @@ class JobDeps:
     gate: ProviderGate
     session: aiohttp.ClientSession
     metrics: WorkerMetrics
+    # Lifecycle rules: what they are, how their actions are queued, where evaluations go.
+    rules: RuleBook
+    acceptor: Acceptor
+    rule_log: RuleLog
+    notifier: Notifier
 
     @property
     def attempt_budget_s(self) -> float:

@@ -16,12 +16,14 @@ import structlog
 from arq import Retry
 from pydantic import BaseModel, ValidationError
 
+from config.rules import THRESHOLD_EVENT
 from events import keys
 from events.record import ErrorInfo, EventRecord, StepRecord, utcnow
 from workers.deps import DEPS, JobDeps
 from workers.gate import ProviderBusy
 from workers.plan import UnplannableEvent, plan_event
 from workers.providers.errors import TransientUpstreamError, UpstreamError
+from workers.rules_trigger import run_threshold_step
 
 log = structlog.get_logger("expbridge.worker")
 
@@ -33,6 +35,9 @@ def _result_of(value: Any) -> dict[str, Any] | None:
 
 
 async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
+    if record.type == THRESHOLD_EVENT:  # a fact for the lifecycle rules, no upstream change
+        await run_threshold_step(deps, record)
+        return
     for planned in plan_event(record):
         step = record.step(planned.name)
         if step is None:
@@ -187,3 +192,4 @@ async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
         ],
     )  # fmt: skip
     deps.metrics.job_finished(record)
+    deps.notifier.event_finished(record)  # in the background: never holds up the job

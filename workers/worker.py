@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import structlog
-from arq import Worker
+from arq import Worker, cron
+from arq.connections import ArqRedis
 from arq.worker import func
 
+from config.file import FileConfig
+from config.loading import load_config
 from config.settings import Settings
-from events.connection import redis_settings
+from events.acceptor import Acceptor
+from events.connection import create_redis, redis_settings
 from events.queue import JOB_FUNCTION, QueueScripts, job_deserializer, job_serializer
+from events.rule_log import RuleLog
 from events.store import EventStore
 from workers.clients import build_clients
 from workers.deps import DEPS, JobDeps
@@ -20,35 +27,75 @@ from workers.gate import ProviderGate
 from workers.jobs import process_event
 from workers.metrics import WorkerMetrics
 from workers.metrics_server import start_metrics_server
+from workers.notify import Notifier
 from workers.retry import RetryPolicy
+from workers.rules_book import RuleBook, compile_rules
+from workers.rules_schedule import rules_tick
 
 # Our own policy decides when an event gives up; arq must never stop a schedule first.
 UNLIMITED_TRIES = 1_000_000_000
 METRICS_SERVER = "expbridge_metrics_server"
+# One pass over the schedule rules reads two things per target; more than one event's budget.
+SCHEDULE_TIMEOUT_S = 300
 
 
-def _on_startup(settings: Settings) -> Any:
+def build_deps(
+    settings: Settings,
+    redis: ArqRedis,
+    session: aiohttp.ClientSession,
+    rules: RuleBook,
+    metrics: WorkerMetrics | None = None,
+) -> JobDeps:
+    metrics = metrics or WorkerMetrics()
+    return JobDeps(
+        settings=settings,
+        redis=redis,
+        store=EventStore(redis),
+        scripts=QueueScripts(redis, settings.queue_name),
+        clients=build_clients(settings, session, observer=metrics.upstream_request),
+        policy=RetryPolicy(settings.retry),
+        gate=ProviderGate(
+            redis,
+            settings.pace,
+            lease_s=settings.worker.upstream_timeout_s + 5,
+            floor_429_s=settings.retry.rate_limited_floor_s,
+            cap_429_s=settings.retry.max_delay_s,
+        ),
+        session=session,
+        metrics=metrics,
+        rules=rules,
+        acceptor=Acceptor(redis, settings),
+        rule_log=RuleLog(redis, settings.rules.evaluations_kept),
+        notifier=Notifier(session, settings.slack),
+    )
+
+
+async def close_deps(deps: JobDeps) -> None:
+    await deps.notifier.drain()  # chat posts under way (each with a short timeout)
+    await deps.acceptor.close()
+    await deps.session.close()
+
+
+@contextlib.asynccontextmanager
+async def worker_deps(
+    settings: Settings, file_config: FileConfig | None = None
+) -> AsyncIterator[JobDeps]:
+    """What a worker's jobs get, outside a worker: for one-off runs such as evaluating the
+    schedule rules once (tests, operators)."""
+    rules = compile_rules(file_config or load_config(settings), settings)
+    redis = await create_redis(settings)
+    deps = build_deps(settings, redis, aiohttp.ClientSession(), rules)
+    try:
+        yield deps
+    finally:
+        await close_deps(deps)
+        await redis.aclose()
+
+
+def _on_startup(settings: Settings, rules: RuleBook) -> Any:
     async def on_startup(ctx: dict[str, Any]) -> None:
-        session = aiohttp.ClientSession()
-        redis = ctx["redis"]
         metrics = WorkerMetrics()
-        ctx[DEPS] = JobDeps(
-            settings=settings,
-            redis=redis,
-            store=EventStore(redis),
-            scripts=QueueScripts(redis, settings.queue_name),
-            clients=build_clients(settings, session, observer=metrics.upstream_request),
-            policy=RetryPolicy(settings.retry),
-            gate=ProviderGate(
-                redis,
-                settings.pace,
-                lease_s=settings.worker.upstream_timeout_s + 5,
-                floor_429_s=settings.retry.rate_limited_floor_s,
-                cap_429_s=settings.retry.max_delay_s,
-            ),
-            session=session,
-            metrics=metrics,
-        )
+        ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
 
     return on_startup
@@ -57,7 +104,7 @@ def _on_startup(settings: Settings) -> Any:
 async def _on_shutdown(ctx: dict[str, Any]) -> None:
     deps: JobDeps | None = ctx.get(DEPS)
     if deps is not None:
-        await deps.session.close()
+        await close_deps(deps)
     metrics_server = ctx.get(METRICS_SERVER)
     if metrics_server is not None:
         await metrics_server.cleanup()
@@ -66,8 +113,10 @@ async def _on_shutdown(ctx: dict[str, Any]) -> None:
 async def _on_job_start(ctx: dict[str, Any]) -> None:
     # Runs inside arq's task for this job, so the binding covers arq's own lines for it too.
     structlog.contextvars.clear_contextvars()
-    event_id = str(ctx["job_id"]).rpartition(".")[0]
-    structlog.contextvars.bind_contextvars(event_id=event_id, job_try=ctx["job_try"])
+    job_id = str(ctx["job_id"])
+    if "." in job_id:  # an event's job: <event id>.<dispatch>; cron jobs are named otherwise
+        structlog.contextvars.bind_contextvars(event_id=job_id.rpartition(".")[0])
+    structlog.contextvars.bind_contextvars(job_try=ctx["job_try"])
 
 
 def health_check_key(settings: Settings) -> str:
@@ -75,13 +124,30 @@ def health_check_key(settings: Settings) -> str:
     return f"{settings.queue_name}:health-check:{socket.gethostname()}"
 
 
-def create_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -> Worker:
+def create_worker(
+    settings: Settings,
+    *,
+    burst: bool = False,
+    file_config: FileConfig | None = None,
+    **overrides: Any,
+) -> Worker:
+    """`file_config`: the YAML file's content (default: read from EXPBRIDGE_CONFIG). Its rules
+    are checked here, so a bad rule stops start-up with a ConfigError."""
     w = settings.worker
+    rules = compile_rules(file_config or load_config(settings), settings)
+    # Schedule rules tick every minute; not in burst mode (tests), where evaluation is called
+    # directly and a tick at a minute boundary would make runs differ.
+    cron_jobs = (
+        [cron(rules_tick, name="rules_tick", second=0, timeout=SCHEDULE_TIMEOUT_S)]
+        if rules.scheduled and not burst
+        else []
+    )
     options: dict[str, Any] = {
         "functions": [func(process_event, name=JOB_FUNCTION, max_tries=UNLIMITED_TRIES)],
+        "cron_jobs": cron_jobs,
         "redis_settings": redis_settings(settings),
         "queue_name": settings.queue_name,
-        "on_startup": _on_startup(settings),
+        "on_startup": _on_startup(settings, rules),
         "on_shutdown": _on_shutdown,
         "on_job_start": _on_job_start,
         "poll_delay": w.poll_delay_s,

@@ -25,6 +25,7 @@ ROWS = {
        for op in ("create", "update", "delete")},
     "hypothesis.status": ["convert"],
     "report.fetch": ["convert", "qonversion"],
+    "goal.threshold_reached": ["convert", "qonversion"],
 }  # fmt: skip
 
 QON = {"provider": "qonversion", "experiment_id": "exp_1"}
