@@ -9,6 +9,7 @@ import click
 
 from cli.admin import dlq, events
 from cli.send import send
+from config.file import FileConfig
 from config.loading import ConfigError, load_config, load_settings
 from config.logging import configure_logging
 from config.settings import Settings
@@ -21,6 +22,19 @@ def _settings(**overrides: object) -> Settings:
         raise click.ClickException(str(error)) from None
     configure_logging(settings.log_format, settings.log_level)
     return settings
+
+
+def _file_config(settings: Settings, with_rules: bool = False) -> FileConfig:
+    """The YAML file, checked; `with_rules`: its rules against the event catalog too."""
+    try:
+        file_config = load_config(settings)
+        if with_rules:
+            from workers.rules_book import compile_rules
+
+            compile_rules(file_config, settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    return file_config
 
 
 def _safe_to_listen(settings: Settings) -> None:
@@ -50,10 +64,7 @@ def run() -> None:
     from cli.redis_server import RedisServer, RedisServerError
 
     settings = _settings()
-    try:
-        file_config = load_config(settings)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    file_config = _file_config(settings, with_rules=True)
     settings = with_local_source(settings)
     _safe_to_listen(settings)
     redis_server = None
@@ -89,10 +100,7 @@ def serve() -> None:
     settings = _settings()
     _needs_redis(settings, "serve")
     _safe_to_listen(settings)
-    try:
-        file_config = load_config(settings)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    file_config = _file_config(settings)
     asyncio.run(serve_forever(settings, file_config))
 
 
@@ -109,6 +117,7 @@ def worker(check: bool) -> None:
         healthy = asyncio.run(worker_is_healthy(settings))
         click.echo("worker healthy" if healthy else "no healthy worker", err=not healthy)
         sys.exit(0 if healthy else 1)
+    _file_config(settings, with_rules=True)
     asyncio.run(work_forever(settings))
 
 

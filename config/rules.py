@@ -167,4 +167,3 @@ def unique_names(rules: list[Rule]) -> list[Rule]:
             raise ValueError(f"rules[{index}]: the name {rule.name!r} is used twice")
         seen.add(rule.name)
     return rules
-

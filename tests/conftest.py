@@ -128,3 +128,14 @@ async def ingress(settings: Settings) -> AsyncIterator[Ingress]:
     yield Ingress(server, session)
     await session.close()
     await server.close()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[Any]:
+    """A local stand-in for Slack's hooks (tests/slack_standin.py) that records every post."""
+    from tests.slack_standin import SlackStandIn
+
+    stand_in = SlackStandIn()
+    await stand_in.server.start_server()
+    yield stand_in
+    await stand_in.server.close()

@@ -6,6 +6,7 @@ reads its experiments' status and reports through the provider clients, decides,
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +62,8 @@ async def evaluate_scheduled_rules(
     deps: JobDeps, *, now: datetime | None = None, only_due: bool = True
 ) -> list[RuleEvaluation]:
     now = now or utcnow()
-    trigger = f"schedule:{now.isoformat(timespec='seconds')}"
+    # Names this pass in the evaluations and the firing keys.
+    trigger = f"schedule:{now.isoformat(timespec='seconds')}/{uuid.uuid4().hex[:8]}"
     evaluations = []
     for rule in deps.rules.scheduled:
         if only_due and not await is_due(deps, rule):
