@@ -65,6 +65,13 @@ class WorkerMetrics:
             registry=self.registry,
         )
 
+        self.rule_evaluations = Counter(
+            "expbridge_rule_evaluations",
+            "Lifecycle rule evaluations by outcome: fired, dry_run, not_met, already_fired, error",
+            ["rule", "outcome"],
+            registry=self.registry,
+        )
+
     def job_finished(self, record: EventRecord) -> None:
         """The attempt ended the event: succeeded or dead."""
         provider = provider_of(record)

@@ -143,6 +143,7 @@ async def act(
                 f"already fired for this target and condition (by {claim.raw.get('trigger')})"
             )
     await deps.rule_log.add(evaluation)
+    deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
     log.info(
         f"rule {evaluation.outcome}", rule=rule.name, target=evaluation.target,
         trigger=trigger, condition=evaluation.condition, reasons=evaluation.reasons,

@@ -55,6 +55,7 @@ async def _evaluate_target(
             dry_run=rule.dry_run,
         )  # fmt: skip
         await deps.rule_log.add(evaluation)
+        deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
         return evaluation
 
 

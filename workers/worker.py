@@ -135,13 +135,13 @@ def create_worker(
     are checked here, so a bad rule stops start-up with a ConfigError."""
     w = settings.worker
     rules = compile_rules(file_config or load_config(settings), settings)
-    # Schedule rules tick every minute; not in burst mode (tests), where evaluation is called
-    # directly and a tick at a minute boundary would make runs differ.
-    cron_jobs = (
-        [cron(rules_tick, name="rules_tick", second=0, timeout=SCHEDULE_TIMEOUT_S)]
-        if rules.scheduled and not burst
-        else []
+    # Schedule rules: a tick at start-up and every minute; each rule runs when its interval is
+    # due (a Redis key, so restarts and several workers do not run it more often). Not in
+    # burst mode (tests), where a tick at a minute boundary would make runs differ.
+    tick = cron(
+        rules_tick, name="rules_tick", second=0, run_at_startup=True, timeout=SCHEDULE_TIMEOUT_S
     )
+    cron_jobs = [tick] if rules.scheduled and not burst else []
     options: dict[str, Any] = {
         "functions": [func(process_event, name=JOB_FUNCTION, max_tries=UNLIMITED_TRIES)],
         "cron_jobs": cron_jobs,

@@ -4,6 +4,8 @@ dry run changes nothing upstream."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -27,7 +29,7 @@ from tests.helpers import (
 )
 from tests.workers.convert_seed import BASELINE, EXPERIENCE, GOAL, PROJECT, VARIANT, seed
 from workers.rules_schedule import evaluate_scheduled_rules
-from workers.worker import worker_deps
+from workers.worker import create_worker, worker_deps
 
 WHEN = {"min_runtime_days": 7, "min_visitors_per_variation": 500, "chance_to_win_at_least": 0.95}
 RULES = [
@@ -187,3 +189,31 @@ async def test_fired_at_most_once_across_restarts_and_due_once_per_interval(
         assert {e.rule for e in due} == {"stop-winners", "stop-convert", "preview"}
         assert await evaluate_scheduled_rules(deps) == []  # not due again within the hour
         assert time.monotonic() - started < 5
+
+
+async def test_a_running_worker_evaluates_due_rules_on_its_cron_tick(
+    setup: tuple[Ingress, Settings], sandbox: Any
+) -> None:
+    _, settings = setup
+    worker = create_worker(settings)
+    assert [job.name for job in worker.cron_jobs] == ["rules_tick"]
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with worker_deps(settings) as deps:
+            for _ in range(100):
+                if await deps.rule_log.recent(10, rule="stop-winners", outcome="fired"):
+                    break
+                await asyncio.sleep(0.05)
+            [fired] = await deps.rule_log.recent(10, rule="stop-winners", outcome="fired")
+        for _ in range(100):
+            if (await qonversion_experiment(sandbox.url, "exp_win"))["status"] == "finished":
+                break
+            await asyncio.sleep(0.05)
+        assert (await qonversion_experiment(sandbox.url, "exp_win"))["status"] == "finished"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
+    assert fired.trigger.startswith("schedule:")
+    assert not create_worker(settings, burst=True).cron_jobs
