@@ -178,3 +178,10 @@ def test_slack_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("EXPBRIDGE_SLACK__DEAD_LETTER_WEBHOOK_URL", "https://evil.example/x")
     with pytest.raises(ConfigError, match="EXPBRIDGE_SLACK: dead_letter_webhook_url: host"):
         load_settings()
+
+
+def test_the_readme_shows_the_example_file() -> None:
+    example = EXAMPLE.read_text(encoding="utf-8").split("\n")
+    body = "\n".join(line for line in example[2:]).strip()  # without the two header lines
+    readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"```yaml\n{body}\n```" in readme
