@@ -13,32 +13,18 @@ from typing import Any
 import aiohttp
 import click
 
+from events.target_refs import target_fields
+
 TERMINAL = {"succeeded", "dead"}
 
 
-CONVERT_KINDS = {"goal": "goal_id", "hypothesis": "hypothesis_id", "audience": "audience_id"}
-
-
-def parse_target(value: str) -> dict[str, str]:
-    """The ordering-key forms: `qonversion[:EXP]`, `convert[:PID[/EID|/goal:ID|/hypothesis:ID|
-    /audience:ID]]`, or an alias name."""
-    provider, sep, rest = value.partition(":")
-    if provider == "qonversion":
-        return {"provider": "qonversion", **({"experiment_id": rest} if rest else {})}
-    if provider == "convert":
-        target = {"provider": "convert"}
-        project_id, _, resource = rest.partition("/")
-        if project_id:
-            target["project_id"] = project_id
-        kind, colon, resource_id = resource.partition(":")
-        if colon and kind in CONVERT_KINDS:
-            target[CONVERT_KINDS[kind]] = resource_id
-        elif resource:
-            target["experience_id"] = resource
-        return target
-    if sep:
-        raise click.BadParameter(f"unknown provider {provider!r}", param_hint="--target")
-    return {"alias": value}
+def parse_target(value: str) -> dict[str, Any]:
+    """An ordering-key form (`qonversion:EXP`, `convert:PID/goal:ID`, …) or an alias name."""
+    try:
+        fields = target_fields(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--target") from None
+    return fields if fields is not None else {"alias": value}
 
 
 def _token(token: str | None) -> str:

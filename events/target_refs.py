@@ -8,28 +8,57 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from config.file import FileConfig
+from config.loading import ConfigError
 from events.targets import AnyTarget, Target
 
 TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)
 EXAMPLES = "an alias, qonversion:EXPERIMENT_ID or convert:PROJECT_ID/EXPERIENCE_ID"
 
 
-def _fields(text: str) -> dict[str, Any] | None:
+CONVERT_KINDS = {"goal": "goal_id", "hypothesis": "hypothesis_id", "audience": "audience_id"}
+
+
+def target_fields(text: str) -> dict[str, Any] | None:
+    """A target in its ordering-key form — `qonversion[:EXP]`, `convert[:PID[/EID | /goal:ID |
+    /hypothesis:ID | /audience:ID]]` — as target fields; None for a bare word (an alias)."""
     provider, sep, rest = text.partition(":")
-    if not sep:
-        return None
     if provider == "qonversion":
-        return {"provider": "qonversion", "experiment_id": rest}
+        return {"provider": "qonversion", **({"experiment_id": rest} if rest else {})}
     if provider == "convert":
-        project_id, _, experience_id = rest.partition("/")
-        return {"provider": "convert", "project_id": project_id, "experience_id": experience_id}
-    raise ValueError(f"unknown provider {provider!r} in {text!r} (use {EXAMPLES})")
+        fields = {"provider": "convert"}
+        project_id, _, resource = rest.partition("/")
+        if project_id:
+            fields["project_id"] = project_id
+        kind, colon, resource_id = resource.partition(":")
+        if colon and kind in CONVERT_KINDS:
+            fields[CONVERT_KINDS[kind]] = resource_id
+        elif resource:
+            fields["experience_id"] = resource
+        return fields
+    if sep:
+        raise ValueError(f"unknown provider {provider!r} in {text!r} (use {EXAMPLES})")
+    return None
+
+
+def config_aliases(file_config: FileConfig) -> dict[str, AnyTarget]:
+    """The `targets:` of the config file, checked once at start-up."""
+    aliases = {}
+    for name, raw in file_config.targets.items():
+        try:
+            aliases[name] = TARGET_ADAPTER.validate_python(raw)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            raise ConfigError(
+                f"invalid target alias {name!r} in EXPBRIDGE_CONFIG: {first['msg']}"
+            ) from None
+    return aliases
 
 
 def resolve_ref(text: str, aliases: Mapping[str, AnyTarget]) -> AnyTarget:
     """The experiment `text` names; ValueError with a message for people when it names none."""
     text = text.strip()
-    fields = _fields(text)
+    fields = target_fields(text)
     if fields is None:
         if text in aliases:
             return aliases[text]

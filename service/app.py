@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
 
 from config.file import FileConfig
-from config.loading import ConfigError
 from config.settings import Settings
 from events.acceptor import Acceptor
 from events.catalog import CATALOG
@@ -16,7 +14,7 @@ from events.connection import create_redis
 from events.replay import Replayer
 from events.rule_log import RuleLog
 from events.store import EventStore
-from events.targets import AnyTarget, Target
+from events.target_refs import config_aliases
 from service import (
     keys,
     routes_admin,
@@ -32,20 +30,6 @@ from service.metrics import IngressMetrics
 from service.request_log import request_middleware
 from service.routes_docs import build_openapi_document
 from service.slack import SlackVerifier
-
-
-def target_aliases(file_config: FileConfig) -> dict[str, AnyTarget]:
-    adapter: TypeAdapter[AnyTarget] = TypeAdapter(Target)
-    aliases = {}
-    for name, raw in file_config.targets.items():
-        try:
-            aliases[name] = adapter.validate_python(raw)
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            raise ConfigError(
-                f"invalid target alias {name!r} in EXPBRIDGE_CONFIG: {first['msg']}"
-            ) from None
-    return aliases
 
 
 async def redis_context(app: web.Application) -> AsyncIterator[None]:
@@ -70,7 +54,7 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     )
     app[keys.SETTINGS] = settings
     app[keys.AUTHENTICATOR] = Authenticator(settings)
-    app[keys.TARGET_ALIASES] = target_aliases(file_config or FileConfig())
+    app[keys.TARGET_ALIASES] = config_aliases(file_config or FileConfig())
     app[keys.METRICS] = IngressMetrics(event_types=CATALOG)
     app[keys.CHATOPS] = (file_config or FileConfig()).chatops
     app.cleanup_ctx.append(redis_context)

@@ -14,7 +14,7 @@ from config.loading import ConfigError, rule_label
 from config.rules import THRESHOLD_EVENT, Action, Rule
 from config.settings import Settings
 from events.catalog import CATALOG, EventData
-from events.target_refs import TARGET_ADAPTER, resolve_ref
+from events.target_refs import TARGET_ADAPTER, config_aliases, resolve_ref
 from events.targets import AnyTarget
 
 EXPERIMENT_RESOURCES = ("experiment_id", "experience_id")
@@ -132,21 +132,8 @@ def _resolve_targets(rule: Rule, aliases: Mapping[str, AnyTarget]) -> tuple[AnyT
     return tuple(resolved)
 
 
-def file_aliases(file_config: FileConfig) -> dict[str, AnyTarget]:
-    aliases = {}
-    for name, raw in file_config.targets.items():
-        try:
-            aliases[name] = TARGET_ADAPTER.validate_python(raw)
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            raise ConfigError(
-                f"invalid target alias {name!r} in EXPBRIDGE_CONFIG: {first['msg']}"
-            ) from None
-    return aliases
-
-
 def compile_rules(file_config: FileConfig, settings: Settings) -> RuleBook:
-    aliases = file_aliases(file_config)
+    aliases = config_aliases(file_config)
     compiled = []
     for index, rule in enumerate(file_config.rules):
         try:
