@@ -7,6 +7,11 @@ import sys
 import uuid
 
 from aiohttp import web
+
+try:
+    from uvloop import new_event_loop
+except ImportError:
+    from asyncio import new_event_loop
 from arq.connections import RedisSettings, create_pool
 
 from config.loading import load_settings
@@ -68,7 +73,10 @@ def main() -> None:
         app = enqueue_app(redis_url)
     else:
         app = expbridge_app(redis_url, token)
-    web.run_app(app, host="127.0.0.1", port=int(port), print=None, access_log=None)
+    # The same event loop as `expbridge serve` (uvloop when installed), for all three servers.
+    web.run_app(
+        app, host="127.0.0.1", port=int(port), print=None, access_log=None, loop=new_event_loop()
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from cli import event_loop
 from cli.admin import dlq, events
 from cli.send import send
 from config.file import FileConfig
@@ -76,7 +77,7 @@ def run() -> None:
         settings = settings.model_copy(update={"redis_url": redis_server.url})
     _print_first_steps(settings)
     try:
-        asyncio.run(run_all(settings, file_config))
+        event_loop.run(run_all(settings, file_config))
     finally:
         if redis_server is not None:
             redis_server.stop()
@@ -101,7 +102,7 @@ def serve() -> None:
     _needs_redis(settings, "serve")
     _safe_to_listen(settings)
     file_config = _file_config(settings)
-    asyncio.run(serve_forever(settings, file_config))
+    event_loop.run(serve_forever(settings, file_config))
 
 
 @main.command()
@@ -118,7 +119,7 @@ def worker(check: bool) -> None:
         click.echo("worker healthy" if healthy else "no healthy worker", err=not healthy)
         sys.exit(0 if healthy else 1)
     _file_config(settings, with_rules=True)
-    asyncio.run(work_forever(settings))
+    event_loop.run(work_forever(settings))
 
 
 @main.command()
