@@ -90,14 +90,14 @@ async def worker(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
     try:
         yield task
     finally:
-        await _stop_worker(arq_worker, task, settings.worker.shutdown_wait_s)
+        await stop_worker(arq_worker, task, settings.worker.shutdown_wait_s)
 
 
 def _running_jobs(arq_worker: Worker) -> dict[str, asyncio.Task[None]]:
     return {job_id: t for job_id, t in arq_worker.tasks.items() if not t.done()}
 
 
-async def _stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: float) -> None:
+async def stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: float) -> None:
     """Pick no more jobs (the rest stay queued), give running ones `wait_s` to finish, then
     cancel what still runs: arq puts a cancelled job back in the queue to be run again."""
     arq_worker.allow_pick_jobs = False
@@ -117,8 +117,21 @@ async def _stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: flo
         with contextlib.suppress(asyncio.CancelledError):
             await task  # re-raises what stopped a worker that ended by itself
     finally:
-        await arq_worker.close()
+        await _close(arq_worker)
         log.info("worker stopped")
+
+
+async def _close(arq_worker: Worker) -> None:
+    """arq's close() gathers its job tasks; one cancelled at the edge of shutdown re-raises
+    CancelledError there. Its job is still queued and runs again, so that is no error here
+    — unless this task itself is being cancelled."""
+    try:
+        await arq_worker.close()
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        log.info("a job cancelled during shutdown stays queued")
 
 
 async def serve_forever(settings: Settings, file_config: FileConfig) -> None:

@@ -15,11 +15,10 @@ from workers.plan_steps import (
     PlanBuilder,
     PlannedStep,
     after_uncertain_attempt,
-    already_deleted,
+    removal,
     single,
 )
 from workers.providers.convert_models import Experience
-from workers.providers.errors import UpstreamError
 from workers.providers.http import Outcome
 
 PROVIDER = "convert"
@@ -64,19 +63,14 @@ def add_variation(data: EventData) -> list[PlannedStep]:
 def remove_variation(data: EventData) -> list[PlannedStep]:
     assert isinstance(data, cv.ConvertVariationRemoveData)
     project_id, experience_id = _experience(data)
-    variation_id, name = data.variation_id, "convert.delete_variation"
-
-    async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
-        try:
-            return await clients.convert.delete_variation(
-                project_id, experience_id, variation_id, key
-            )
-        except UpstreamError as error:
-            if already_deleted(error, record, name):
-                return Outcome(404, None)
-            raise
-
-    return single(name, PROVIDER, run)
+    variation_id = data.variation_id
+    return removal(
+        "convert.delete_variation",
+        PROVIDER,
+        lambda clients, key: clients.convert.delete_variation(
+            project_id, experience_id, variation_id, key
+        ),
+    )
 
 
 def fetch_report(data: EventData) -> list[PlannedStep]:

@@ -18,11 +18,10 @@ from workers.plan_steps import (
     PlanBuilder,
     PlannedStep,
     after_uncertain_attempt,
-    already_deleted,
+    removal,
     single,
 )
 from workers.providers.convert_models import KINDS
-from workers.providers.errors import UpstreamError
 from workers.providers.http import Outcome
 
 PROVIDER = "convert"
@@ -94,16 +93,11 @@ def delete(kind: str) -> PlanBuilder:
     def build(data: EventData) -> list[PlannedStep]:
         target = _target(data)
         object_id = _object_id(kind, target)
-
-        async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
-            try:
-                return await clients.convert.delete(kind, target.project_id, object_id, key)
-            except UpstreamError as error:
-                if already_deleted(error, record, name):
-                    return Outcome(404, None)
-                raise
-
-        return single(name, PROVIDER, run)
+        return removal(
+            name,
+            PROVIDER,
+            lambda clients, key: clients.convert.delete(kind, target.project_id, object_id, key),
+        )
 
     return build
 

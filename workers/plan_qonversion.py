@@ -14,10 +14,10 @@ from workers.plan_steps import (
     PlanBuilder,
     PlannedStep,
     after_uncertain_attempt,
-    already_deleted,
+    removal,
     single,
 )
-from workers.providers.errors import PermanentUpstreamError, UpstreamError
+from workers.providers.errors import PermanentUpstreamError
 from workers.providers.http import Outcome
 from workers.providers.qonversion_models import Experiment
 
@@ -97,17 +97,12 @@ def set_status(status: str) -> PlanBuilder:
 
 
 def delete(data: EventData) -> list[PlannedStep]:
-    experiment_id, name = _experiment_id(data), "qonversion.delete_experiment"
-
-    async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
-        try:
-            return await clients.qonversion.delete_experiment(experiment_id, key)
-        except UpstreamError as error:
-            if already_deleted(error, record, name):
-                return Outcome(404, None)
-            raise
-
-    return single(name, PROVIDER, run)
+    experiment_id = _experiment_id(data)
+    return removal(
+        "qonversion.delete_experiment",
+        PROVIDER,
+        lambda clients, key: clients.qonversion.delete_experiment(experiment_id, key),
+    )
 
 
 def add_group(data: EventData) -> list[PlannedStep]:
@@ -139,17 +134,12 @@ def attach_user(data: EventData) -> list[PlannedStep]:
 
 def detach_user(data: EventData) -> list[PlannedStep]:
     assert isinstance(data, qv.QonversionUserDetachData)
-    experiment_id, user_id, name = _experiment_id(data), data.user_id, "qonversion.detach_user"
-
-    async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
-        try:
-            return await clients.qonversion.detach_user(experiment_id, user_id, key)
-        except UpstreamError as error:
-            if already_deleted(error, record, name):
-                return Outcome(404, None)
-            raise
-
-    return single(name, PROVIDER, run)
+    experiment_id, user_id = _experiment_id(data), data.user_id
+    return removal(
+        "qonversion.detach_user",
+        PROVIDER,
+        lambda clients, key: clients.qonversion.detach_user(experiment_id, user_id, key),
+    )
 
 
 def fetch_report(data: EventData) -> list[PlannedStep]:

@@ -47,5 +47,21 @@ def already_deleted(error: UpstreamError, record: EventRecord, step_name: str) -
     return error.status == 404 and after_uncertain_attempt(record, step_name)
 
 
+def removal(
+    name: str, provider: str, call: Callable[[ProviderClients, str], Awaitable[Outcome[Any]]]
+) -> list[PlannedStep]:
+    """A delete step: a 404 after an attempt whose outcome is unknown means it went through."""
+
+    async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
+        try:
+            return await call(clients, key)
+        except UpstreamError as error:
+            if already_deleted(error, record, name):
+                return Outcome(404, None)
+            raise
+
+    return single(name, provider, run)
+
+
 def single(name: str, provider: str, run: StepRun) -> list[PlannedStep]:
     return [PlannedStep(name, provider, run)]

@@ -5,7 +5,6 @@ dry run changes nothing upstream."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cli.processes import stop_worker
 from config.loading import load_config
 from config.settings import Settings
 from tests.conftest import ADMIN_TOKEN, Ingress, start_ingress
@@ -211,9 +211,6 @@ async def test_a_running_worker_evaluates_due_rules_on_its_cron_tick(
             await asyncio.sleep(0.05)
         assert (await qonversion_experiment(sandbox.url, "exp_win"))["status"] == "finished"
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
-        await worker.close()
+        await stop_worker(worker, running, wait_s=0)
     assert fired.trigger.startswith("schedule:")
     assert not create_worker(settings, burst=True).cron_jobs
