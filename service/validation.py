@@ -46,6 +46,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         parsed = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise Problem(400, "Malformed JSON", "the body is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise Problem(400, "Malformed JSON", "the body must be a JSON object")
     return parsed
