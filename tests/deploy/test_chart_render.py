@@ -122,8 +122,13 @@ SECRETS = {
     "convertAppId": "app-SENTINEL-5",
     "convertAppSecret": "secret-SENTINEL-6",
     "redisPassword": "redis-SENTINEL-7",
+    "slackSigningSecret": "slack-SENTINEL-8",
+    "metricsToken": "metrics-SENTINEL-9",
 }
-SECRET_STRINGS = ["SENTINEL-1", "SENTINEL-2", "whsec_S3", "SENTINEL-4", "SENTINEL-5", "SENTINEL-6"]
+SECRET_STRINGS = [
+    "SENTINEL-1", "SENTINEL-2", "whsec_S3", "SENTINEL-4", "SENTINEL-5", "SENTINEL-6",
+    "SENTINEL-8", "SENTINEL-9",
+]  # fmt: skip
 
 
 def test_secret_values_reach_pods_only_through_the_secret() -> None:
@@ -139,6 +144,7 @@ def test_secret_values_reach_pods_only_through_the_secret() -> None:
     assert json.loads(decoded["sources-json"]) == SECRETS["sources"]
     assert decoded["admin-token"] == SECRETS["adminToken"]
     assert decoded["redis-password"] == SECRETS["redisPassword"]
+    assert decoded["slack-signing-secret"] == SECRETS["slackSigningSecret"]
     for role in ("web", "worker"):
         variables = env(one(docs, "Deployment", role))
         for name in ("EXPBRIDGE_SOURCES", "EXPBRIDGE_ADMIN_TOKEN", "EXPBRIDGE_REDIS_PASSWORD"):
@@ -160,6 +166,8 @@ def test_existing_secret_is_used_and_no_secret_is_created() -> None:
     assert refs["EXPBRIDGE_SOURCES"]["key"] == "sources-json"
     assert refs["EXPBRIDGE_QONVERSION__SECRET_KEY"]["key"] == "qonversion-secret-key"
     assert refs["EXPBRIDGE_CONVERT__APP_SECRET"]["key"] == "convert-app-secret"
+    assert refs["EXPBRIDGE_SLACK__SIGNING_SECRET"]["key"] == "slack-signing-secret"
+    assert refs["EXPBRIDGE_METRICS_TOKEN"]["key"] == "metrics-token"
     assert all(ref["optional"] is True for ref in refs.values())
 
 

@@ -139,7 +139,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- include "expbridge.redisEnv" . }}
 {{- $k := .Values.secretKeys }}
-{{- range $var, $key := dict "EXPBRIDGE_ADMIN_TOKEN" $k.adminToken "EXPBRIDGE_SOURCES" $k.sources "EXPBRIDGE_QONVERSION__SECRET_KEY" $k.qonversionSecretKey "EXPBRIDGE_CONVERT__APP_ID" $k.convertAppId "EXPBRIDGE_CONVERT__APP_SECRET" $k.convertAppSecret }}
+{{- range $var, $key := dict "EXPBRIDGE_ADMIN_TOKEN" $k.adminToken "EXPBRIDGE_SOURCES" $k.sources "EXPBRIDGE_QONVERSION__SECRET_KEY" $k.qonversionSecretKey "EXPBRIDGE_CONVERT__APP_ID" $k.convertAppId "EXPBRIDGE_CONVERT__APP_SECRET" $k.convertAppSecret "EXPBRIDGE_SLACK__SIGNING_SECRET" $k.slackSigningSecret "EXPBRIDGE_METRICS_TOKEN" $k.metricsToken }}
 {{ include "expbridge.secretEnv" (dict "ctx" $ "name" $var "key" $key) }}
 {{- end }}
 {{- with .Values.extraEnv }}
