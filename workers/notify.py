@@ -45,7 +45,10 @@ class Notifier:
             return False
         timeout = aiohttp.ClientTimeout(total=self.slack.post_timeout_s)
         try:
-            async with self.session.post(url, json=payload, timeout=timeout) as response:
+            # No redirects: an allowed host must not be able to send us to any other host.
+            async with self.session.post(
+                url, json=payload, timeout=timeout, allow_redirects=False
+            ) as response:
                 await response.read()
                 ok = response.status < 300
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
