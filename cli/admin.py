@@ -13,9 +13,8 @@ from arq.connections import ArqRedis
 
 from config.loading import ConfigError, load_settings
 from config.settings import Settings
-from events import keys
 from events.connection import create_redis
-from events.listing import scan_index
+from events.listing import dead_letter_page
 from events.replay import Replayer
 from events.store import EventStore
 
@@ -38,10 +37,6 @@ def _with_redis(action: Callable[[ArqRedis, Settings], Awaitable[T]]) -> T:
             await redis.aclose()
 
     return asyncio.run(run())
-
-
-def _ms(moment: datetime | None) -> int | None:
-    return int(moment.timestamp() * 1000) if moment is not None else None
 
 
 @click.group()
@@ -87,10 +82,9 @@ async def _dead_ids(
     redis: ArqRedis, event_type: str | None, since: datetime | None, until: datetime | None,
     limit: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    page = await scan_index(
-        redis, keys.DEAD_INDEX, limit=limit, since_ms=_ms(since), until_ms=_ms(until),
-        keep=lambda r: r.status == "dead" and event_type in (None, r.type),
-    )  # fmt: skip
+    page = await dead_letter_page(
+        redis, limit=limit, event_type=event_type, since=since, until=until
+    )
     return [r.public() for r in page.records]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from redis.asyncio import Redis
 
@@ -81,3 +82,23 @@ async def scan_index(
                 if len(found) == limit:
                     break
     return Page(found, encode_cursor(*last) if last is not None else None)
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+async def dead_letter_page(
+    redis: Redis,
+    *,
+    limit: int,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+) -> Page:
+    """Dead events, newest death first, optionally of one type and within a time range."""
+    return await scan_index(
+        redis, keys.DEAD_INDEX, limit=limit, cursor=cursor, since_ms=_ms(since),
+        until_ms=_ms(until), keep=lambda r: r.status == "dead" and event_type in (None, r.type),
+    )  # fmt: skip

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from events import keys as redis_keys
-from events.listing import Page, scan_index
+from events.listing import Page, dead_letter_page, scan_index
 from events.record import EventStatus
 from service import keys
 from service.problems import Problem
@@ -61,10 +60,6 @@ def _parse(model: type[M], raw: dict[str, Any], where: str) -> M:
         ) from None  # fmt: skip
 
 
-def _ms(moment: datetime | None) -> int | None:
-    return int(moment.timestamp() * 1000) if moment is not None else None
-
-
 def _page_body(page: Page) -> dict[str, Any]:
     return {"data": [r.public() for r in page.records], "next_cursor": page.next_cursor}
 
@@ -104,11 +99,13 @@ async def replay_event(request: web.Request) -> web.Response:
 async def list_dead_letters(request: web.Request) -> web.Response:
     request.app[keys.AUTHENTICATOR].require_admin(request)
     query = _parse(DeadLetterQuery, dict(request.query), "query")
-    page = await _scan(
-        request, redis_keys.DEAD_INDEX, limit=query.limit, cursor=query.cursor,
-        since_ms=_ms(query.since), until_ms=_ms(query.until),
-        keep=lambda r: r.status == "dead" and query.type in (None, r.type),
-    )  # fmt: skip
+    try:
+        page = await dead_letter_page(
+            request.app[keys.REDIS], limit=query.limit, event_type=query.type,
+            since=query.since, until=query.until, cursor=query.cursor,
+        )  # fmt: skip
+    except ValueError as error:
+        raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
     return web.json_response(_page_body(page))
 
 
@@ -120,10 +117,9 @@ async def replay_dead_letters(request: web.Request) -> web.Response:
     if selection.ids is not None:
         candidates = selection.ids[: selection.limit]
     else:
-        page = await _scan(
-            request, redis_keys.DEAD_INDEX, limit=selection.limit,
-            since_ms=_ms(selection.since), until_ms=_ms(selection.until),
-            keep=lambda r: r.status == "dead" and selection.type in (None, r.type),
+        page = await dead_letter_page(
+            request.app[keys.REDIS], limit=selection.limit, event_type=selection.type,
+            since=selection.since, until=selection.until,
         )  # fmt: skip
         candidates = [r.id for r in page.records]
     replayed: list[dict[str, str]] = []

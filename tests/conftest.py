@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -114,20 +115,25 @@ class Ingress:
             return body
 
 
-async def start_ingress(
+@contextlib.asynccontextmanager
+async def running_ingress(
     settings: Settings, file_config: FileConfig | None = None
-) -> tuple[TestServer, aiohttp.ClientSession]:
+) -> AsyncIterator[Ingress]:
+    """The real ingress on a loopback port for as long as the block runs."""
     server = TestServer(create_app(settings, file_config), host="127.0.0.1")
     await server.start_server()
-    return server, aiohttp.ClientSession()
+    session = aiohttp.ClientSession()
+    try:
+        yield Ingress(server, session)
+    finally:
+        await session.close()
+        await server.close()
 
 
 @pytest.fixture
 async def ingress(settings: Settings) -> AsyncIterator[Ingress]:
-    server, session = await start_ingress(settings)
-    yield Ingress(server, session)
-    await session.close()
-    await server.close()
+    async with running_ingress(settings) as ingress:
+        yield ingress
 
 
 @pytest.fixture

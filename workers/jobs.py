@@ -75,11 +75,11 @@ async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
 
 async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> str:
     deps: JobDeps = ctx[DEPS]
-    record = await deps.store.get(event_id)
-    if record is None:
+    raw, current = await deps.redis.mget(keys.event(event_id), keys.dispatch_counter(event_id))
+    if raw is None:
         log.warning("event record missing; nothing to do")
         return "missing"
-    current = await deps.redis.get(keys.dispatch_counter(event_id))
+    record = EventRecord.model_validate_json(raw)
     if record.is_terminal or (current is not None and int(current) != dispatch):
         return "stale"  # an old job run again after the event moved on
     record.attempts += 1

@@ -8,7 +8,7 @@ import pytest
 
 from config.file import FileConfig
 from config.settings import Settings
-from tests.conftest import Ingress, start_ingress
+from tests.conftest import Ingress, running_ingress
 from tests.helpers import accept_event, queued_jobs
 
 EXP = {"provider": "convert", "project_id": "1001", "experience_id": "2002"}
@@ -16,9 +16,7 @@ EXP = {"provider": "convert", "project_id": "1001", "experience_id": "2002"}
 
 async def test_convert_aliases_from_the_config_file(settings: Settings) -> None:
     aliases = {"hero": EXP, "shop": {"provider": "convert", "project_id": "1001"}}
-    server, session = await start_ingress(settings, FileConfig(targets=aliases))
-    ingress = Ingress(server, session)
-    try:
+    async with running_ingress(settings, FileConfig(targets=aliases)) as ingress:
         started = await accept_event(
             ingress, {"type": "experiment.start", "data": {"target": {"alias": "hero"}}}
         )
@@ -28,9 +26,6 @@ async def test_convert_aliases_from_the_config_file(settings: Settings) -> None:
         )
         assert (await ingress.get_record(started))["target"] == "convert:1001/2002"
         assert (await ingress.get_record(created))["target"] == "convert:1001"
-    finally:
-        await session.close()
-        await server.close()
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import yaml
 
 from config.loading import load_config
 from config.settings import Settings
-from tests.conftest import ADMIN_TOKEN, Ingress, start_ingress
+from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
 from tests.helpers import (
     add_fault,
     qonversion_experiment,
@@ -47,10 +47,8 @@ async def setup(
         "dead_letter_webhook_url": slack.url("/dead"),
     })  # fmt: skip
     await seed_experiment(sandbox.url, "exp_c", status="draft")
-    server, session = await start_ingress(settings, load_config(settings))
-    yield Ingress(server, session), settings
-    await session.close()
-    await server.close()
+    async with running_ingress(settings, load_config(settings)) as ingress:
+        yield ingress, settings
 
 
 async def post(
@@ -179,11 +177,6 @@ async def test_help_unknown_commands_and_targets(
         "No events for qonversion:exp_zz in the bridge yet."
     )
 
-    off_server, off_session = await start_ingress(settings)  # no signing secret: ChatOps off
-    off = Ingress(off_server, off_session)
-    try:
+    async with running_ingress(settings) as off:  # no signing secret: ChatOps off
         response = await post(off, slash_command("help", reply_url))
         assert response.status == 404
-    finally:
-        await off_session.close()
-        await off_server.close()

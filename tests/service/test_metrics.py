@@ -10,7 +10,7 @@ from cli.redis_server import free_port
 from config.settings import Settings
 from events import keys
 from service.metrics import IngressMetrics
-from tests.conftest import Ingress, start_ingress
+from tests.conftest import Ingress, running_ingress
 from tests.helpers import start_event
 from tests.scrape import sample, scrape
 
@@ -55,9 +55,8 @@ async def test_queue_depths_are_read_from_redis_at_scrape_time(
 async def test_a_metrics_token_closes_the_endpoint_to_others(
     make_settings: Callable[..., Settings],
 ) -> None:
-    server, session = await start_ingress(make_settings(metrics_token="metrics_0123456789"))
-    try:
-        url = str(server.make_url("/metrics"))
+    async with running_ingress(make_settings(metrics_token="metrics_0123456789")) as ingress:
+        url, session = ingress.url("/metrics"), ingress.session
         async with session.get(url) as response:
             assert response.status == 401
             assert response.content_type == "application/problem+json"
@@ -68,9 +67,6 @@ async def test_a_metrics_token_closes_the_endpoint_to_others(
         async with session.get(url, headers=right) as response:
             assert response.status == 200
             assert "expbridge_queue_depth" in await response.text()
-    finally:
-        await session.close()
-        await server.close()
 
 
 async def test_redis_down_at_scrape_time_reads_as_redis_up_0() -> None:

@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from config.settings import Settings
-from tests.conftest import Ingress, start_ingress
+from tests.conftest import Ingress, running_ingress
 from tests.helpers import start_event, stored_event_count
 
 SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
@@ -19,10 +19,8 @@ SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
 @pytest.fixture
 async def hooked(make_settings: Callable[..., Settings]) -> AsyncIterator[Ingress]:
     settings = make_settings(sources={"hooks": {"webhook_secret": SECRET}})
-    server, session = await start_ingress(settings)
-    yield Ingress(server, session)
-    await session.close()
-    await server.close()
+    async with running_ingress(settings) as ingress:
+        yield ingress
 
 
 def signed(body: bytes, msg_id: str, when: datetime, secret: str = SECRET) -> dict[str, str]:

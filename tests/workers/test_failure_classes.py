@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from tests.conftest import Ingress, start_ingress
+from tests.conftest import Ingress, running_ingress
 from tests.helpers import (
     add_fault,
     parse_time,
@@ -68,14 +68,9 @@ async def test_timeout_retries(
     make_settings: Callable[..., Settings], sandbox: Any, experiment: None
 ) -> None:
     settings = make_settings(worker={"upstream_timeout_s": 0.3})
-    server, session = await start_ingress(settings)
-    ingress = Ingress(server, session)
-    try:
+    async with running_ingress(settings) as ingress:
         await add_fault(sandbox.url, path_prefix=STATUS_PATH, count=1, delay_s=1.0)
         record = await run_one(ingress, settings, sandbox)
-    finally:
-        await session.close()
-        await server.close()
     assert record["status"] == "succeeded" and record["attempts"] == 2
 
 
@@ -83,14 +78,9 @@ async def test_429_with_retry_after_waits_that_long(
     make_settings: Callable[..., Settings], sandbox: Any, experiment: None
 ) -> None:
     settings = make_settings(retry={"max_delay_s": 5.0, "rate_limited_floor_s": 0.1})
-    server, session = await start_ingress(settings)
-    ingress = Ingress(server, session)
-    try:
+    async with running_ingress(settings) as ingress:
         await add_fault(sandbox.url, path_prefix=STATUS_PATH, count=1, status=429, retry_after="1")
         record = await run_one(ingress, settings, sandbox)
-    finally:
-        await session.close()
-        await server.close()
     assert record["status"] == "succeeded"
     first, second = await status_calls(sandbox)
     assert parse_time(second["time"]) - parse_time(first["time"]) >= 0.95
@@ -100,14 +90,9 @@ async def test_429_without_retry_after_waits_the_floor(
     make_settings: Callable[..., Settings], sandbox: Any, experiment: None
 ) -> None:
     settings = make_settings(retry={"base_delay_s": 0.01, "rate_limited_floor_s": 0.6})
-    server, session = await start_ingress(settings)
-    ingress = Ingress(server, session)
-    try:
+    async with running_ingress(settings) as ingress:
         await add_fault(sandbox.url, path_prefix=STATUS_PATH, count=1, status=429)
         record = await run_one(ingress, settings, sandbox)
-    finally:
-        await session.close()
-        await server.close()
     assert record["status"] == "succeeded"
     first, second = await status_calls(sandbox)
     assert parse_time(second["time"]) - parse_time(first["time"]) >= 0.55
@@ -131,14 +116,9 @@ async def test_retries_give_up_after_max_attempts(
     make_settings: Callable[..., Settings], sandbox: Any, experiment: None
 ) -> None:
     settings = make_settings(retry={"max_attempts": 3})
-    server, session = await start_ingress(settings)
-    ingress = Ingress(server, session)
-    try:
+    async with running_ingress(settings) as ingress:
         await add_fault(sandbox.url, path_prefix=STATUS_PATH, status=503)
         record = await run_one(ingress, settings, sandbox)
-    finally:
-        await session.close()
-        await server.close()
     assert record["status"] == "dead" and record["attempts"] == 3
     assert "gave up after 3 attempts" in record["last_error"]["message"]
     assert record["last_error"]["upstream_status"] == 503

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from tests.conftest import Ingress, start_ingress
+from tests.conftest import running_ingress
 from tests.helpers import (
     add_fault,
     parse_time,
@@ -28,28 +28,19 @@ def paced(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
 
 
 async def accept_many(settings: Settings, sandbox: Any, count: int) -> list[str]:
-    server, session = await start_ingress(settings)
-    ingress = Ingress(server, session)
     ids = []
-    try:
+    async with running_ingress(settings) as ingress:
         for n in range(count):
             await seed_experiment(sandbox.url, f"exp_g{n}")
             response = await ingress.post_event(start_event(f"exp_g{n}"))
             ids.append((await response.json())["id"])
-    finally:
-        await session.close()
-        await server.close()
     return ids
 
 
 async def records(settings: Settings, ids: list[str]) -> AsyncIterator[dict[str, Any]]:
-    server, session = await start_ingress(settings)
-    try:
+    async with running_ingress(settings) as ingress:
         for event_id in ids:
-            yield await Ingress(server, session).get_record(event_id)
-    finally:
-        await session.close()
-        await server.close()
+            yield await ingress.get_record(event_id)
 
 
 async def arrival_times(sandbox: Any) -> list[float]:

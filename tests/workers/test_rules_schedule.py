@@ -17,7 +17,7 @@ import yaml
 from cli.processes import stop_worker
 from config.loading import load_config
 from config.settings import Settings
-from tests.conftest import ADMIN_TOKEN, Ingress, start_ingress
+from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
 from tests.helpers import (
     qonversion_experiment,
     queued_jobs,
@@ -92,10 +92,8 @@ async def setup(
     path.write_text(yaml.safe_dump(content), encoding="utf-8")
     settings = make_settings(config=path)
     await seed_reports(sandbox.url)
-    server, session = await start_ingress(settings, load_config(settings))
-    yield Ingress(server, session), settings
-    await session.close()
-    await server.close()
+    async with running_ingress(settings, load_config(settings)) as ingress:
+        yield ingress, settings
 
 
 async def evaluate_once(settings: Settings) -> dict[tuple[str, str], Any]:

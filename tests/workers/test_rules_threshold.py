@@ -13,7 +13,7 @@ import yaml
 
 from config.loading import load_config
 from config.settings import Settings
-from tests.conftest import ADMIN_TOKEN, Ingress, start_ingress
+from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
 from tests.helpers import (
     accept_event,
     qonversion_experiment,
@@ -53,10 +53,8 @@ async def setup(
         config=path,
         slack={"allowed_hosts": ["127.0.0.1"], "notify_webhook_url": slack.url("/notify")},
     )
-    server, session = await start_ingress(settings, load_config(settings))
-    yield Ingress(server, session), settings
-    await session.close()
-    await server.close()
+    async with running_ingress(settings, load_config(settings)) as ingress:
+        yield ingress, settings
 
 
 async def test_a_threshold_fires_its_rule_once(
