@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.load import python_load, wrk_load
-from cli.redis_server import RedisServer, free_port
+from expbridge.cli.redis_server import RedisServer, free_port
 
 TOKEN = "bench-token"
 EVENT = {

@@ -22,13 +22,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from cli.redis_server import RedisServer
-from config.loading import load_settings
-from config.logging import configure_logging
-from config.settings import Settings
-from sandbox.runner import start_sandbox
-from service.app import create_app
-from workers.worker import create_worker
+from expbridge.cli.redis_server import RedisServer
+from expbridge.config.loading import load_settings
+from expbridge.config.logging import configure_logging
+from expbridge.config.settings import Settings
+from expbridge.sandbox.runner import start_sandbox
+from expbridge.service.app import create_app
+from expbridge.workers.worker import create_worker
 
 TOKEN = "bench-token"
 

@@ -14,9 +14,9 @@ except ImportError:
     from asyncio import new_event_loop
 from arq.connections import RedisSettings, create_pool
 
-from config.loading import load_settings
-from config.logging import configure_logging
-from service.app import create_app
+from expbridge.config.loading import load_settings
+from expbridge.config.logging import configure_logging
+from expbridge.service.app import create_app
 
 
 async def healthz(_: web.Request) -> web.Response:

@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 import click
 from arq.connections import ArqRedis
 
-from config.loading import ConfigError, load_settings
-from config.settings import Settings
-from events.connection import create_redis
-from events.listing import dead_letter_page
-from events.replay import Replayer
-from events.store import EventStore
+from expbridge.config.loading import ConfigError, load_settings
+from expbridge.config.settings import Settings
+from expbridge.events.store.connection import create_redis
+from expbridge.events.store.listing import dead_letter_page
+from expbridge.events.store.records import EventStore
+from expbridge.events.store.replay import Replayer
 
 T = TypeVar("T")
 

@@ -7,13 +7,13 @@ import sys
 
 import click
 
-from cli import event_loop
-from cli.admin import dlq, events
-from cli.send import send
-from config.file import FileConfig
-from config.loading import ConfigError, load_config, load_settings
-from config.logging import configure_logging
-from config.settings import Settings
+from expbridge.cli import event_loop
+from expbridge.cli.admin import dlq, events
+from expbridge.cli.send import send
+from expbridge.config.file import FileConfig
+from expbridge.config.loading import ConfigError, load_config, load_settings
+from expbridge.config.logging import configure_logging
+from expbridge.config.settings import Settings
 
 
 def _settings(**overrides: object) -> Settings:
@@ -30,7 +30,7 @@ def _file_config(settings: Settings, with_rules: bool = False) -> FileConfig:
     try:
         file_config = load_config(settings)
         if with_rules:
-            from workers.rules_book import compile_rules
+            from expbridge.workers.rules.book import compile_rules
 
             compile_rules(file_config, settings)
     except ConfigError as error:
@@ -61,8 +61,8 @@ def main() -> None:
 @main.command()
 def run() -> None:
     """All in one process: embedded Redis (unless configured), sandbox, ingress, worker."""
-    from cli.processes import run_all, with_local_source
-    from cli.redis_server import RedisServer, RedisServerError
+    from expbridge.cli.processes import run_all, with_local_source
+    from expbridge.cli.redis_server import RedisServer, RedisServerError
 
     settings = _settings()
     file_config = _file_config(settings, with_rules=True)
@@ -96,7 +96,7 @@ def _print_first_steps(settings: Settings) -> None:
 @main.command()
 def serve() -> None:
     """The ingress only (needs EXPBRIDGE_REDIS_URL)."""
-    from cli.processes import serve_forever
+    from expbridge.cli.processes import serve_forever
 
     settings = _settings()
     _needs_redis(settings, "serve")
@@ -109,8 +109,8 @@ def serve() -> None:
 @click.option("--check", is_flag=True, help="Exit 0 if a worker reported healthy recently.")
 def worker(check: bool) -> None:
     """A worker only (needs EXPBRIDGE_REDIS_URL)."""
-    from cli.processes import work_forever
-    from workers.health import worker_is_healthy
+    from expbridge.cli.processes import work_forever
+    from expbridge.workers.health import worker_is_healthy
 
     settings = _settings()
     _needs_redis(settings, "worker")
@@ -130,7 +130,7 @@ def sandbox(host: str, port: int, allow_remote: bool) -> None:
     """The simulated Qonversion and Convert APIs, for local runs and demos."""
     from aiohttp import web
 
-    from sandbox.app import create_sandbox_app
+    from expbridge.sandbox.app import create_sandbox_app
 
     if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
         raise click.ClickException(

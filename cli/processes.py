@@ -15,10 +15,10 @@ from aiohttp import web
 from arq import Worker
 from yarl import URL
 
-from config.file import FileConfig
-from config.settings import Settings, SourceCredentials
-from service.app import create_app
-from workers.worker import create_worker
+from expbridge.config.file import FileConfig
+from expbridge.config.settings import Settings, SourceCredentials
+from expbridge.service.app import create_app
+from expbridge.workers.worker import create_worker
 
 log = structlog.get_logger("expbridge.cli")
 LOCAL_SOURCE = "local"
@@ -155,7 +155,7 @@ async def run_all(settings: Settings, file_config: FileConfig) -> None:
     """Everything in one process: sandbox (when a provider has no credentials), ingress, worker."""
     async with contextlib.AsyncExitStack() as stack:
         if settings.qonversion_is_sandbox or settings.convert_is_sandbox:
-            from sandbox.runner import start_sandbox
+            from expbridge.sandbox.runner import start_sandbox
 
             url = URL(settings.sandbox_url)
             server = await start_sandbox(host=url.host or "127.0.0.1", port=url.port or 8090)

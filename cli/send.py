@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import click
 
-from events.target_refs import target_fields
+from expbridge.events.target_refs import target_fields
 
 TERMINAL = {"succeeded", "dead"}
 

@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from config.chatops import ChatOpsConfig
-from config.rules import Rule, unique_names
-from config.settings import SourceCredentials
+from expbridge.config.chatops import ChatOpsConfig
+from expbridge.config.rules import Rule, unique_names
+from expbridge.config.settings import SourceCredentials
 
 
 class FileConfig(BaseModel):

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from config.file import FileConfig, read_file_config
-from config.settings import Settings
+from expbridge.config.file import FileConfig, read_file_config
+from expbridge.config.settings import Settings
 
 
 class ConfigError(Exception):

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from config.chatops import SlackSettings
+from expbridge.config.chatops import SlackSettings
 
 SECRETS_DIR = Path("/run/secrets")
 

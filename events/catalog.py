@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from events import convert_data as cv
-from events import qonversion_data as qv
-from events import threshold_data as td
-from events.event_data import EventData
+from expbridge.events.convert import data as cv
+from expbridge.events.event_data import EventData
+from expbridge.events.qonversion import data as qv
+from expbridge.events.rules import threshold as td
 
 __all__ = ["CATALOG", "EventData", "EventSpec"]
 

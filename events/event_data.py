@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from events.targets import AnyTarget
+from expbridge.events.targets import AnyTarget
 
 
 class EventData(BaseModel):

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from config.file import FileConfig
-from config.loading import ConfigError
-from events.targets import AnyTarget, Target
+from expbridge.config.file import FileConfig
+from expbridge.config.loading import ConfigError
+from expbridge.events.targets import AnyTarget, Target
 
 TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)
 EXAMPLES = "an alias, qonversion:EXPERIMENT_ID or convert:PROJECT_ID/EXPERIENCE_ID"

@@ -2,18 +2,18 @@
 
 from aiohttp import web
 
-from sandbox.config import SandboxConfig
-from sandbox.control_app import create_control_app
-from sandbox.convert_state import ConvertState
-from sandbox.convert_v1_app import create_convert_v1_app
-from sandbox.convert_v2_app import create_convert_v2_app
-from sandbox.faults import FaultBook
-from sandbox.idempotency import IdempotencyStore
-from sandbox.keys import CONFIG, CONVERT, FAULTS, IDEMPOTENCY, QONVERSION, REQUEST_LOG
-from sandbox.qonversion_app import create_qonversion_app
-from sandbox.qonversion_state import QonversionState
-from sandbox.recorder import RequestLog
-from sandbox.root_middlewares import inject_faults, record_requests
+from expbridge.sandbox.app_keys import CONFIG, CONVERT, FAULTS, IDEMPOTENCY, QONVERSION, REQUEST_LOG
+from expbridge.sandbox.config import SandboxConfig
+from expbridge.sandbox.control.app import create_control_app
+from expbridge.sandbox.convert.state import ConvertState
+from expbridge.sandbox.convert.v1_app import create_convert_v1_app
+from expbridge.sandbox.convert.v2_app import create_convert_v2_app
+from expbridge.sandbox.faults import FaultBook
+from expbridge.sandbox.idempotency import IdempotencyStore
+from expbridge.sandbox.middlewares import inject_faults, record_requests
+from expbridge.sandbox.qonversion.app import create_qonversion_app
+from expbridge.sandbox.qonversion.state import QonversionState
+from expbridge.sandbox.recorder import RequestLog
 
 QONVERSION_PREFIX = "/qonversion/v4"
 CONVERT_V1_PREFIX = "/convert/api/v1"

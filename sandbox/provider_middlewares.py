@@ -6,9 +6,9 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from sandbox.errors import ApiError
-from sandbox.idempotency import StoredResponse, fingerprint, should_store
-from sandbox.keys import CREDENTIAL, IDEMPOTENCY, RECORD
+from expbridge.sandbox.app_keys import CREDENTIAL, IDEMPOTENCY, RECORD
+from expbridge.sandbox.errors import ApiError
+from expbridge.sandbox.idempotency import StoredResponse, fingerprint, should_store
 
 log = logging.getLogger(__name__)
 

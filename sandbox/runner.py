@@ -6,8 +6,8 @@ from typing import Self
 
 from aiohttp import web
 
-from sandbox.app import create_sandbox_app
-from sandbox.config import SandboxConfig
+from expbridge.sandbox.app import create_sandbox_app
+from expbridge.sandbox.config import SandboxConfig
 
 # Handlers may be sleeping in a delay fault; closing should not wait for them for long.
 SHUTDOWN_TIMEOUT_S = 1.0

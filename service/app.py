@@ -6,30 +6,28 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from config.file import FileConfig
-from config.settings import Settings
-from events.acceptor import Acceptor
-from events.catalog import CATALOG
-from events.connection import create_redis
-from events.replay import Replayer
-from events.rule_log import RuleLog
-from events.store import EventStore
-from events.target_refs import config_aliases
-from service import (
-    keys,
-    routes_admin,
-    routes_chatops,
-    routes_docs,
-    routes_events,
-    routes_health,
-    routes_metrics,
-    routes_rules,
-)
-from service.auth import Authenticator
-from service.metrics import IngressMetrics
-from service.request_log import request_middleware
-from service.routes_docs import build_openapi_document
-from service.slack import SlackVerifier
+from expbridge.config.file import FileConfig
+from expbridge.config.settings import Settings
+from expbridge.events.catalog import CATALOG
+from expbridge.events.rules.evaluation_log import RuleLog
+from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.connection import create_redis
+from expbridge.events.store.records import EventStore
+from expbridge.events.store.replay import Replayer
+from expbridge.events.target_refs import config_aliases
+from expbridge.service import app_keys as keys
+from expbridge.service.auth import Authenticator
+from expbridge.service.chatops import routes as routes_chatops
+from expbridge.service.chatops.verify import SlackVerifier
+from expbridge.service.metrics import IngressMetrics
+from expbridge.service.request_log import request_middleware
+from expbridge.service.routes import admin as routes_admin
+from expbridge.service.routes import docs as routes_docs
+from expbridge.service.routes import events as routes_events
+from expbridge.service.routes import health as routes_health
+from expbridge.service.routes import metrics as routes_metrics
+from expbridge.service.routes import rules as routes_rules
+from expbridge.service.routes.docs import build_openapi_document
 
 
 async def redis_context(app: web.Application) -> AsyncIterator[None]:

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from config.settings import Settings, SourceCredentials
-from service.problems import Problem
+from expbridge.config.settings import Settings, SourceCredentials
+from expbridge.service.problems import Problem
 
 WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from events import keys
+from expbridge.events import keys
 
 UNKNOWN = "unknown"
 

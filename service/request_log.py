@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from service.problems import Problem, problem_for_http_exception
+from expbridge.service.problems import Problem, problem_for_http_exception
 
 log = structlog.get_logger("expbridge.service")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from events.catalog import CATALOG, EventData
-from events.envelope import CloudEventEnvelope, EventEnvelope
-from events.targets import AliasTarget, AnyTarget, Target
-from service.problems import Problem
+from expbridge.events.catalog import CATALOG, EventData
+from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
+from expbridge.events.targets import AliasTarget, AnyTarget, Target
+from expbridge.service.problems import Problem
 
 JSON_TYPES = {"application/json", "application/cloudevents+json"}
 TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)

@@ -12,11 +12,11 @@ import pytest
 import redis as sync_redis
 from aiohttp.test_utils import TestServer
 
-from cli.redis_server import RedisServer
-from config.file import FileConfig
-from config.loading import load_settings
-from config.settings import Settings
-from service.app import create_app
+from expbridge.cli.redis_server import RedisServer
+from expbridge.config.file import FileConfig
+from expbridge.config.loading import load_settings
+from expbridge.config.settings import Settings
+from expbridge.service.app import create_app
 
 SOURCE_TOKEN = "tok_growth_0123456789"
 OTHER_TOKEN = "tok_other_0123456789"
@@ -41,7 +41,7 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Any]:
-    from sandbox.runner import start_sandbox
+    from expbridge.sandbox.runner import start_sandbox
 
     server = await start_sandbox()
     yield server

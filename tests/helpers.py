@@ -7,9 +7,9 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from config.settings import Settings
-from events import keys
-from workers.worker import create_worker
+from expbridge.config.settings import Settings
+from expbridge.events import keys
+from expbridge.workers.worker import create_worker
 
 
 async def run_worker_burst(settings: Settings, max_seconds: float = 20.0) -> None:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 
-from config.settings import Settings
-from workers.providers.convert import ConvertClient
-from workers.providers.convert_routes import APIS
-from workers.providers.convert_signing import ConvertSigner
-from workers.providers.http import UpstreamObserver
-from workers.providers.qonversion import QonversionClient
+from expbridge.config.settings import Settings
+from expbridge.workers.providers.convert.client import ConvertClient
+from expbridge.workers.providers.convert.routes import APIS
+from expbridge.workers.providers.convert.signing import ConvertSigner
+from expbridge.workers.providers.http import UpstreamObserver
+from expbridge.workers.providers.qonversion.client import QonversionClient
 
 SANDBOX_QONVERSION_KEY = "test_sk_sandbox"
 # The sandbox's Convert account, reachable through both API versions.

@@ -7,17 +7,17 @@ from dataclasses import dataclass
 import aiohttp
 from arq.connections import ArqRedis
 
-from config.settings import Settings
-from events.acceptor import Acceptor
-from events.queue import QueueScripts
-from events.rule_log import RuleLog
-from events.store import EventStore
-from workers.clients import ProviderClients
-from workers.gate import ProviderGate
-from workers.metrics import WorkerMetrics
-from workers.notify import Notifier
-from workers.retry import RetryPolicy
-from workers.rules_book import RuleBook
+from expbridge.config.settings import Settings
+from expbridge.events.rules.evaluation_log import RuleLog
+from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.queue import QueueScripts
+from expbridge.events.store.records import EventStore
+from expbridge.workers.clients import ProviderClients
+from expbridge.workers.metrics import WorkerMetrics
+from expbridge.workers.notify import Notifier
+from expbridge.workers.pacing import ProviderGate
+from expbridge.workers.retry import RetryPolicy
+from expbridge.workers.rules.book import RuleBook
 
 DEPS = "expbridge"
 

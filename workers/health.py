@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from config.settings import Settings
-from events.connection import create_redis
-from workers.worker import health_check_key
+from expbridge.config.settings import Settings
+from expbridge.events.store.connection import create_redis
+from expbridge.workers.worker import health_check_key
 
 
 async def worker_is_healthy(settings: Settings) -> bool:

@@ -16,14 +16,14 @@ import structlog
 from arq import Retry
 from pydantic import BaseModel, ValidationError
 
-from config.rules import THRESHOLD_EVENT
-from events import keys
-from events.record import ErrorInfo, EventRecord, StepRecord, utcnow
-from workers.deps import DEPS, JobDeps
-from workers.gate import ProviderBusy
-from workers.plan import UnplannableEvent, plan_event
-from workers.providers.errors import TransientUpstreamError, UpstreamError
-from workers.rules_trigger import run_threshold_step
+from expbridge.config.rules import THRESHOLD_EVENT
+from expbridge.events import keys
+from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
+from expbridge.workers.deps import DEPS, JobDeps
+from expbridge.workers.pacing import ProviderBusy
+from expbridge.workers.plans.registry import UnplannableEvent, plan_event
+from expbridge.workers.providers.errors import TransientUpstreamError, UpstreamError
+from expbridge.workers.rules.trigger import run_threshold_step
 
 log = structlog.get_logger("expbridge.worker")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from events.record import EventRecord, utcnow
+from expbridge.events.record import EventRecord, utcnow
 
 # From a fast upstream (tens of ms) to the retry policy's age limit (hours).
 TIME_TO_TERMINAL_BUCKETS = (

@@ -6,7 +6,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 
 log = structlog.get_logger("expbridge.worker")
 REGISTRY = web.AppKey("registry", CollectorRegistry)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import structlog
 
-from config.chatops import SlackSettings
-from events.record import EventRecord
+from expbridge.config.chatops import SlackSettings
+from expbridge.events.record import EventRecord
 
 log = structlog.get_logger("expbridge.notify")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from config.settings import RetrySettings
+from expbridge.config.settings import RetrySettings
 
 
 @dataclass(frozen=True)

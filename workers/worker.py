@@ -13,24 +13,29 @@ from arq import Worker, cron
 from arq.connections import ArqRedis
 from arq.worker import func
 
-from config.file import FileConfig
-from config.loading import load_config
-from config.settings import Settings
-from events.acceptor import Acceptor
-from events.connection import create_redis, redis_settings
-from events.queue import JOB_FUNCTION, QueueScripts, job_deserializer, job_serializer
-from events.rule_log import RuleLog
-from events.store import EventStore
-from workers.clients import build_clients
-from workers.deps import DEPS, JobDeps
-from workers.gate import ProviderGate
-from workers.jobs import process_event
-from workers.metrics import WorkerMetrics
-from workers.metrics_server import start_metrics_server
-from workers.notify import Notifier
-from workers.retry import RetryPolicy
-from workers.rules_book import RuleBook, compile_rules
-from workers.rules_schedule import rules_tick
+from expbridge.config.file import FileConfig
+from expbridge.config.loading import load_config
+from expbridge.config.settings import Settings
+from expbridge.events.rules.evaluation_log import RuleLog
+from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.connection import create_redis, redis_settings
+from expbridge.events.store.queue import (
+    JOB_FUNCTION,
+    QueueScripts,
+    job_deserializer,
+    job_serializer,
+)
+from expbridge.events.store.records import EventStore
+from expbridge.workers.clients import build_clients
+from expbridge.workers.deps import DEPS, JobDeps
+from expbridge.workers.jobs import process_event
+from expbridge.workers.metrics import WorkerMetrics
+from expbridge.workers.metrics_server import start_metrics_server
+from expbridge.workers.notify import Notifier
+from expbridge.workers.pacing import ProviderGate
+from expbridge.workers.retry import RetryPolicy
+from expbridge.workers.rules.book import RuleBook, compile_rules
+from expbridge.workers.rules.schedule import rules_tick
 
 # Our own policy decides when an event gives up; arq must never stop a schedule first.
 UNLIMITED_TRIES = 1_000_000_000

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress
 from tests.helpers import run_worker_burst, seed_experiment, start_event
 

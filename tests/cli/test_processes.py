@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from cli.redis_server import free_port
+from expbridge.cli.redis_server import free_port
 from tests.conftest import SANDBOX_KEY, SOURCE_TOKEN
 from tests.helpers import qonversion_experiment, seed_experiment
 

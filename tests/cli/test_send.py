@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from cli.send import parse_target
+from expbridge.cli.send import parse_target
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from cli.redis_server import free_port
-from config.settings import Settings
+from expbridge.cli.redis_server import free_port
+from expbridge.config.settings import Settings
 from tests.cli.test_processes import base_env, spawn, wait_healthy
 from tests.conftest import QUEUE, SANDBOX_KEY, SOURCE_TOKEN, Ingress
 from tests.helpers import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.loading import ConfigError, load_settings
+from expbridge.config.loading import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import structlog
 
-from config.logging import configure_logging
+from expbridge.config.logging import configure_logging
 
 
 def lines(captured: str) -> list[dict[str, Any]]:

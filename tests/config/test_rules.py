@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from config.chatops import SlackChatOps, refusal_for_url
-from config.loading import ConfigError, load_config, load_settings
-from config.rules import parse_duration
-from workers.rules_book import compile_rules
+from expbridge.config.chatops import SlackChatOps, refusal_for_url
+from expbridge.config.loading import ConfigError, load_config, load_settings
+from expbridge.config.rules import parse_duration
+from expbridge.workers.rules.book import compile_rules
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "example.yaml"
 HOOK = "https://hooks.slack.com/services/T1/B1/x"

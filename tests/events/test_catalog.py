@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from events.catalog import CATALOG
+from expbridge.events.catalog import CATALOG
 
 ROWS = {
     "experiment.create": ["convert", "qonversion"],

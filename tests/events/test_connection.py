@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.redis_server import RedisServer, find_redis_server, free_port
-from config.loading import ConfigError, load_settings
-from events.connection import create_redis, redis_settings
+from expbridge.cli.redis_server import RedisServer, find_redis_server, free_port
+from expbridge.config.loading import ConfigError, load_settings
+from expbridge.events.store.connection import create_redis, redis_settings
 
 
 def test_sentinels_parse_into_hosts_with_the_master_and_password() -> None:

@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from events.convert_models import ExperienceChanges, ExperienceCreate, ProjectCreate
-from events.convert_resource_models import (
+from expbridge.events.convert.bodies import ExperienceChanges, ExperienceCreate, ProjectCreate
+from expbridge.events.convert.resource_bodies import (
     AudienceCreate,
     GoalCreate,
     HypothesisChanges,
     HypothesisCreate,
 )
-from events.qonversion_models import ExperimentChanges, ExperimentCreate, GroupCreate
+from expbridge.events.qonversion.bodies import ExperimentChanges, ExperimentCreate, GroupCreate
 
 
 def test_legacy_hyphenated_metrics_are_sent_with_underscores() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from events.targets import AnyTarget, ConvertTarget, QonversionTarget, Target
+from expbridge.events.targets import AnyTarget, ConvertTarget, QonversionTarget, Target
 
 TARGETS: TypeAdapter[AnyTarget] = TypeAdapter(Target)
 

@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from sandbox.config import SandboxConfig
-from sandbox.runner import SandboxServer, start_sandbox
+from expbridge.sandbox.config import SandboxConfig
+from expbridge.sandbox.runner import SandboxServer, start_sandbox
 from tests.sandbox.calls import (
     ACCOUNT_ID,
     APP_ID,

@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.config import SandboxConfig
-from sandbox.runner import SandboxServer, start_sandbox
+from expbridge.sandbox.config import SandboxConfig
+from expbridge.sandbox.runner import SandboxServer, start_sandbox
 from tests.sandbox.calls import Convert, Qonversion, control
 
 EXPERIMENTS = "/qonversion/v4/experiments"

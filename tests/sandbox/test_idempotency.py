@@ -2,7 +2,7 @@
 
 import aiohttp
 
-from sandbox.runner import SandboxServer
+from expbridge.sandbox.runner import SandboxServer
 from tests.sandbox.calls import OTHER_QONVERSION_KEY, Convert, Qonversion, control
 
 

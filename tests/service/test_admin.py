@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import ADMIN_TOKEN, SOURCE_TOKEN, Ingress
 from tests.helpers import run_worker_burst, sandbox_requests, seed_experiment, start_event
 

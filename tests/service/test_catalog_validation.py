@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from config.file import FileConfig
-from config.settings import Settings
+from expbridge.config.file import FileConfig
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress, running_ingress
 from tests.helpers import accept_event, queued_jobs
 

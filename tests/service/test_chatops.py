@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 import yaml
 
-from config.loading import load_config
-from config.settings import Settings
+from expbridge.config.loading import load_config
+from expbridge.config.settings import Settings
 from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
 from tests.helpers import (
     add_fault,

@@ -7,7 +7,7 @@ from typing import Any
 from cloudevents.v1.conversion import to_binary, to_structured
 from cloudevents.v1.http import CloudEvent
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress
 from tests.helpers import run_worker_burst, seed_experiment, stored_event_count
 

@@ -7,7 +7,7 @@ import json
 
 import redis.asyncio as aioredis
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import OTHER_TOKEN, Ingress
 from tests.helpers import queued_jobs, start_event, stored_event_count
 

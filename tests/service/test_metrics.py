@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from cli.redis_server import free_port
-from config.settings import Settings
-from events import keys
-from service.metrics import IngressMetrics
+from expbridge.cli.redis_server import free_port
+from expbridge.config.settings import Settings
+from expbridge.events import keys
+from expbridge.service.metrics import IngressMetrics
 from tests.conftest import Ingress, running_ingress
 from tests.helpers import start_event
 from tests.scrape import sample, scrape

@@ -10,9 +10,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from events.catalog import CATALOG
-from service.api_routes import ROUTE_DOCS
-from service.openapi import event_schema_name
+from expbridge.events.catalog import CATALOG
+from expbridge.service.openapi.document import event_schema_name
+from expbridge.service.openapi.paths import ROUTE_DOCS
 from tests.conftest import ADMIN_TOKEN, Ingress
 from tests.helpers import start_event
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress
 from tests.helpers import queued_jobs, start_event, stored_event_count
 

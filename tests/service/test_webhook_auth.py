@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress, running_ingress
 from tests.helpers import start_event, stored_event_count
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
-from events import keys
-from events.record import EventRecord
+from expbridge.config.settings import Settings
+from expbridge.events import keys
+from expbridge.events.record import EventRecord
 from tests.conftest import SANDBOX_KEY, Ingress
 from tests.helpers import add_fault, sandbox_requests, seed_experiment
 

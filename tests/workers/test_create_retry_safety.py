@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress
 from tests.helpers import (
     add_fault,
@@ -18,7 +18,7 @@ from tests.helpers import (
     sandbox_state,
     seed_sandbox,
 )
-from tests.workers.convert_seed import PROJECT, seed
+from tests.workers.providers.convert.seed import PROJECT, seed
 
 NEW = {"name": "Paywall v5", "alias_id": "v5", "segment_percent": 50, "primary_metric": "sales"}
 

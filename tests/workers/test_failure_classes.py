@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress, running_ingress
 from tests.helpers import (
     add_fault,

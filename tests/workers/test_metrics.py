@@ -10,15 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from cli.redis_server import free_port
-from config.settings import Settings
+from expbridge.cli.redis_server import free_port
+from expbridge.config.settings import Settings
+from expbridge.workers.deps import DEPS
+from expbridge.workers.metrics import WorkerMetrics
+from expbridge.workers.metrics_server import start_metrics_server
+from expbridge.workers.worker import create_worker
 from tests.conftest import Ingress
 from tests.helpers import add_fault, seed_experiment, start_event
 from tests.scrape import sample, scrape
-from workers.deps import DEPS
-from workers.metrics import WorkerMetrics
-from workers.metrics_server import start_metrics_server
-from workers.worker import create_worker
 
 STATUS = "/qonversion/v4/experiments/{}/status"
 START = {"type": "experiment.start", "provider": "qonversion"}

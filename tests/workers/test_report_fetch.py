@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from expbridge.config.settings import Settings
 from tests.conftest import Ingress
 from tests.helpers import carry_out, convert_overrides, sandbox_call, seed_sandbox
-from tests.workers.convert_seed import BASELINE, EXPERIENCE, GOAL, PROJECT, VARIANT, seed
+from tests.workers.providers.convert.seed import BASELINE, EXPERIENCE, GOAL, PROJECT, VARIANT, seed
 
 
 def phi(x: float) -> float:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import random
 
-from config.settings import RetrySettings
-from workers.retry import RetryPolicy
+from expbridge.config.settings import RetrySettings
+from expbridge.workers.retry import RetryPolicy
 
 
 def policy(**overrides: float) -> RetryPolicy:

@@ -9,13 +9,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from config.settings import Settings
-from events.record import EventRecord, StepRecord
+from expbridge.config.settings import Settings
+from expbridge.events.record import EventRecord, StepRecord
+from expbridge.workers.clients import ProviderClients, build_clients
+from expbridge.workers.plans.registry import plan_event
+from expbridge.workers.providers.errors import PermanentUpstreamError
 from tests.helpers import sandbox_requests, seed_sandbox
-from tests.workers.convert_seed import EXPERIENCE, PROJECT, seed
-from workers.clients import ProviderClients, build_clients
-from workers.plan import plan_event
-from workers.providers.errors import PermanentUpstreamError
+from tests.workers.providers.convert.seed import EXPERIENCE, PROJECT, seed
 
 QON = {"provider": "qonversion", "experiment_id": "exp_u"}
 EXP = {"provider": "convert", "project_id": PROJECT, "experience_id": EXPERIENCE}

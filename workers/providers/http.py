@@ -12,7 +12,7 @@ import aiohttp
 import structlog
 from yarl import URL
 
-from workers.providers.errors import (
+from expbridge.workers.providers.errors import (
     TransientUpstreamError,
     error_for_status,
     parse_retry_after,

@@ -5,7 +5,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from workers.providers.errors import (
+from expbridge.workers.providers.errors import (
     AuthUpstreamError,
     PermanentUpstreamError,
     TransientUpstreamError,
@@ -13,7 +13,7 @@ from workers.providers.errors import (
     parse_retry_after,
     redact_body,
 )
-from workers.providers.qonversion import parse_qonversion_error
+from expbridge.workers.providers.qonversion.client import parse_qonversion_error
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from config.settings import Settings
-from tests.helpers import add_fault, convert_overrides
-from workers.clients import ProviderClients, build_clients
-from workers.providers.convert_errors import parse_convert_error
-from workers.providers.errors import (
+from expbridge.config.settings import Settings
+from expbridge.workers.clients import ProviderClients, build_clients
+from expbridge.workers.providers.convert.errors import parse_convert_error
+from expbridge.workers.providers.errors import (
     AuthUpstreamError,
     PermanentUpstreamError,
     TransientUpstreamError,
 )
+from tests.helpers import add_fault, convert_overrides
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,104 @@
+"""Paging through a time index of events (all events, or dead letters), newest first.
+
+Indexes are sorted sets scored by milliseconds; many events share a score under group
+commit, so the cursor is (score, id) and ties are broken by id as Redis orders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from expbridge.events import keys
+from expbridge.events.record import EventRecord
+
+BATCH = 200
+MAX_SCANNED = 10_000
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[EventRecord]
+    next_cursor: str | None
+
+
+def encode_cursor(score: float, event_id: str) -> str:
+    return f"{int(score)}:{event_id}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    score, sep, event_id = cursor.partition(":")
+    if not sep or not score.isdigit() or not event_id:
+        raise ValueError("cursor is not one this API returned")
+    return int(score), event_id
+
+
+def _after_cursor(score: float, event_id: str, cursor: tuple[int, str] | None) -> bool:
+    if cursor is None:
+        return True
+    return score < cursor[0] or (score == cursor[0] and event_id < cursor[1])
+
+
+async def scan_index(
+    redis: Redis,
+    index: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    keep: Callable[[EventRecord], bool] = lambda _: True,
+) -> Page:
+    position = decode_cursor(cursor) if cursor else None
+    upper: int | str = until_ms if until_ms is not None else "+inf"
+    if position is not None:
+        upper = position[0] if upper == "+inf" else min(int(upper), position[0])
+    lower: int | str = since_ms if since_ms is not None else "-inf"
+    found: list[EventRecord] = []
+    last: tuple[float, str] | None = None
+    offset = scanned = 0
+    while len(found) < limit and scanned < MAX_SCANNED:
+        rows = await redis.zrevrangebyscore(
+            index, upper, lower, start=offset, num=BATCH, withscores=True
+        )
+        if not rows:
+            return Page(found, None)
+        offset += len(rows)
+        candidates = [(m.decode(), s) for m, s in rows]
+        candidates = [(i, s) for i, s in candidates if _after_cursor(s, i, position)]
+        scanned += len(rows)
+        raws = await redis.mget([keys.event(i) for i, _ in candidates]) if candidates else []
+        for (event_id, score), raw in zip(candidates, raws, strict=True):
+            last = (score, event_id)
+            if raw is None:  # expired record: drop it from the index on the way
+                await redis.zrem(index, event_id)
+                continue
+            record = EventRecord.model_validate_json(raw)
+            if keep(record):
+                found.append(record)
+                if len(found) == limit:
+                    break
+    return Page(found, encode_cursor(*last) if last is not None else None)
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+async def dead_letter_page(
+    redis: Redis,
+    *,
+    limit: int,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+) -> Page:
+    """Dead events, newest death first, optionally of one type and within a time range."""
+    return await scan_index(
+        redis, keys.DEAD_INDEX, limit=limit, cursor=cursor, since_ms=_ms(since),
+        until_ms=_ms(until), keep=lambda r: r.status == "dead" and event_type in (None, r.type),
+    )  # fmt: skip

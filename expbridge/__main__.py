@@ -1,0 +1,5 @@
+"""`python -m expbridge` is the `expbridge` command."""
+
+from expbridge.cli.main import main
+
+main()

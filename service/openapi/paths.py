@@ -1,0 +1,276 @@
+"""What each route of the ingress is, for the OpenAPI document: one entry per method and path.
+
+Add an entry with every new route: the document lists every registered route, and a test fails
+when one has no entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel
+
+from expbridge.service import answers
+from expbridge.service.routes.admin import DeadLetterQuery, DeadLetterReplay, EventQuery
+from expbridge.service.routes.rules import EvaluationQuery
+
+PROBLEM_JSON = "application/problem+json"
+# Named schemas the generator builds (from the catalog and the status record), not models.
+EVENT_BODY = "Event"
+STATUS_RECORD = "EventStatusRecord"
+EVENT_PAGE = "EventPage"
+SOURCE, ADMIN, WEBHOOK, METRICS = "sourceToken", "adminToken", "webhookSignature", "metricsToken"
+SLACK = "slackSignature"
+ANONYMOUS = ""  # in `security`: may also be called without credentials
+
+
+@dataclass(frozen=True)
+class Reply:
+    description: str
+    # A model, a generated schema's name, a literal JSON schema, or None for no body.
+    schema: type[BaseModel] | str | Mapping[str, Any] | None = None
+    media_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    replies: Mapping[int, Reply]
+    description: str = ""
+    security: tuple[str, ...] = ()  # any one of these schemes (or ANONYMOUS); empty: open
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | str | None = None
+    body_required: bool = True
+    body_media_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def problems(*statuses: int, **details: str) -> dict[int, Reply]:
+    """problem+json replies; `details` as s422="..." say when a status happens on this route."""
+    return {
+        status: Reply(
+            details.get(f"s{status}", HTTPStatus(status).phrase),
+            answers.ProblemDetails,
+            PROBLEM_JSON,
+        )
+        for status in statuses
+    }
+
+
+def text(description: str, media_type: str) -> Reply:
+    return Reply(description, {"type": "string"}, media_type)
+
+
+ADMIN_PROBLEMS = problems(401, 403, s403="admin endpoints are closed: EXPBRIDGE_ADMIN_TOKEN unset")
+
+ROUTE_DOCS: tuple[RouteDoc, ...] = (
+    RouteDoc(
+        "POST",
+        "/v1/events",
+        "Accept one event",
+        "events",
+        description=(
+            "Plain JSON (`type` and `data` required) or a CloudEvent 1.0 in structured mode "
+            "(`application/cloudevents+json`) or binary mode (`ce-*` headers, the data as the "
+            "body). The idempotency key is `Idempotency-Key`, else `webhook-id`, else the "
+            "event's `id`, scoped to the source and kept 24 h."
+        ),
+        security=(SOURCE, WEBHOOK),
+        body=EVENT_BODY,
+        headers={
+            "Idempotency-Key": "idempotency key (1 to 255 characters)",
+            "webhook-id": "Standard Webhooks message id (also the idempotency key)",
+            "webhook-timestamp": "Standard Webhooks timestamp, within ±5 minutes",
+            "webhook-signature": "Standard Webhooks signature made with the source's whsec_ secret",
+        },
+        replies={
+            202: Reply(
+                "the event is durably queued; with `Idempotent-Replayed: true` the first "
+                "answer for this idempotency key again, nothing queued twice",
+                answers.AcceptedEvent,
+                headers={
+                    "Location": "the status record's path",
+                    "Idempotent-Replayed": "`true` when this is a replayed answer",
+                },
+            ),
+            **problems(
+                400,
+                401,
+                409,
+                413,
+                415,
+                422,
+                503,
+                s400="malformed JSON, or not a JSON object",
+                s401="missing or unknown token, bad or stale signature",
+                s409="the same idempotency key is being accepted right now",
+                s413="body over EXPBRIDGE_MAX_BODY_BYTES",
+                s422="schema error, unknown type or alias, an operation the target's provider "
+                "does not support, or an idempotency key reused with another body",
+                s503="Redis unreachable: the event was not accepted",
+            ),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/v1/events/{event_id}",
+        "An event's status record",
+        "events",
+        description="For the source that sent it, or the admin; another source gets 404.",
+        security=(SOURCE, ADMIN),
+        replies={200: Reply("the status record", STATUS_RECORD), **problems(401, 404)},
+    ),
+    RouteDoc(
+        "GET",
+        "/v1/events",
+        "Recent events, newest first",
+        "admin",
+        security=(ADMIN,),
+        query=EventQuery,
+        replies={200: Reply("one page", EVENT_PAGE), **ADMIN_PROBLEMS, **problems(422)},
+    ),
+    RouteDoc(
+        "POST",
+        "/v1/events/{event_id}/replay",
+        "Queue a dead event again",
+        "admin",
+        description="Done steps stay done; the event goes to the end of its target's line.",
+        security=(ADMIN,),
+        replies={
+            202: Reply("queued again", answers.ReplayAccepted),
+            **ADMIN_PROBLEMS,
+            **problems(404, 409, s409="the event is not dead"),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/v1/dead-letters",
+        "Dead events, newest first",
+        "admin",
+        security=(ADMIN,),
+        query=DeadLetterQuery,
+        replies={200: Reply("one page", EVENT_PAGE), **ADMIN_PROBLEMS, **problems(422)},
+    ),
+    RouteDoc(
+        "POST",
+        "/v1/dead-letters/replay",
+        "Queue many dead events again",
+        "admin",
+        description="By `ids`, or by `type` and time of death (`since`, `until`); an empty "
+        "body replays the newest `limit` dead events.",
+        security=(ADMIN,),
+        body=DeadLetterReplay,
+        body_required=False,
+        replies={
+            200: Reply("what was queued again, and what was not", answers.DeadLetterReplayResult),
+            **ADMIN_PROBLEMS,
+            **problems(400, 422),
+        },
+    ),
+    RouteDoc(
+        "POST",
+        "/v1/chatops/slack",
+        "A Slack slash command: /exp start|pause|stop|status|help <target>",
+        "chatops",
+        description=(
+            "Verified with the Slack signing secret (X-Slack-Signature v0 over "
+            "X-Slack-Request-Timestamp and the body, within 5 minutes, each signature once). "
+            "start, pause and stop queue the catalog event (source `slack`); its outcome is "
+            "posted to `response_url` when it succeeds or ends dead. Who may run what comes "
+            "from `chatops.slack.permissions` in the config file; a refusal is an ephemeral "
+            "200 answer, as Slack shows it to the user."
+        ),
+        security=(SLACK,),
+        body=answers.SlackCommandForm,
+        body_media_type="application/x-www-form-urlencoded",
+        headers={
+            "X-Slack-Request-Timestamp": "unix seconds, within 5 minutes of now",
+            "X-Slack-Signature": "v0=<hex HMAC-SHA256 of v0:timestamp:body>",
+        },
+        replies={
+            200: Reply(
+                "the answer Slack shows the user: the queued event's id, a status, help, or "
+                "a refusal (not permitted, unknown target or command)",
+                answers.SlackReply,
+            ),
+            **problems(
+                400,
+                401,
+                404,
+                413,
+                503,
+                s400="response_url is not on an allowed host (EXPBRIDGE_SLACK__ALLOWED_HOSTS)",
+                s401="missing or bad signature, stale timestamp, or a replayed request",
+                s404="ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET is unset",
+                s503="Redis unreachable: nothing was queued",
+            ),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/v1/rules/evaluations",
+        "What the lifecycle rules decided, newest first",
+        "admin",
+        description=(
+            "Every evaluation: fired (with the queued events), dry_run (what a dry-run rule "
+            "would have done), not_met and already_fired (with the reasons), error."
+        ),
+        security=(ADMIN,),
+        query=EvaluationQuery,
+        replies={
+            200: Reply("the evaluations", answers.RuleEvaluationPage),
+            **ADMIN_PROBLEMS,
+            **problems(422),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/healthz",
+        "Liveness: the process answers",
+        "operations",
+        replies={200: Reply("alive", answers.Health)},
+    ),
+    RouteDoc(
+        "GET",
+        "/readyz",
+        "Readiness: Redis is reachable",
+        "operations",
+        replies={
+            200: Reply("ready", answers.Readiness),
+            503: Reply("Redis unreachable", answers.Readiness),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/metrics",
+        "Prometheus metrics (names prefixed expbridge_)",
+        "operations",
+        description="Open unless EXPBRIDGE_METRICS_TOKEN is set; then that bearer token.",
+        security=(METRICS, ANONYMOUS),
+        replies={
+            200: text("Prometheus text format", "text/plain"),
+            **problems(401, s401="EXPBRIDGE_METRICS_TOKEN is set and was not sent"),
+        },
+    ),
+    RouteDoc(
+        "GET",
+        "/openapi.json",
+        "This document",
+        "operations",
+        replies={200: Reply("OpenAPI 3.1", {"type": "object"})},
+    ),
+    RouteDoc(
+        "GET",
+        "/docs",
+        "This document as a page (no external resources)",
+        "operations",
+        replies={200: text("HTML", "text/html")},
+    ),
+)

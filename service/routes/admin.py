@@ -1,0 +1,132 @@
+"""Admin endpoints: recent events, dead letters, and replay of dead events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from expbridge.events import keys as redis_keys
+from expbridge.events.record import EventStatus
+from expbridge.events.store.listing import Page, dead_letter_page, scan_index
+from expbridge.service import app_keys as keys
+from expbridge.service.problems import Problem
+from expbridge.service.validation import field_errors, parse_json_object
+
+routes = web.RouteTableDef()
+Limit = Annotated[int, Field(ge=1, le=500)]
+M = TypeVar("M", bound=BaseModel)
+
+
+class EventQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: EventStatus | None = None
+    type: str | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class DeadLetterQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class DeadLetterReplay(BaseModel):
+    """Which dead events to re-queue: by id, or by type and time of death."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] | None = Field(None, max_length=1000)
+    type: str | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+def _parse(model: type[M], raw: dict[str, Any], where: str) -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise Problem(
+            422, "Invalid request", f"the {where} is invalid", slug="validation",
+            errors=field_errors(error),
+        ) from None  # fmt: skip
+
+
+def _page_body(page: Page) -> dict[str, Any]:
+    return {"data": [r.public() for r in page.records], "next_cursor": page.next_cursor}
+
+
+async def _scan(request: web.Request, index: str, **options: Any) -> Page:
+    try:
+        return await scan_index(request.app[keys.REDIS], index, **options)
+    except ValueError as error:
+        raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
+
+
+@routes.get("/v1/events")
+async def list_events(request: web.Request) -> web.Response:
+    request.app[keys.AUTHENTICATOR].require_admin(request)
+    query = _parse(EventQuery, dict(request.query), "query")
+    page = await _scan(
+        request, redis_keys.EVENT_INDEX, limit=query.limit, cursor=query.cursor,
+        keep=lambda r: (query.status in (None, r.status)) and (query.type in (None, r.type)),
+    )  # fmt: skip
+    return web.json_response(_page_body(page))
+
+
+@routes.post("/v1/events/{event_id}/replay")
+async def replay_event(request: web.Request) -> web.Response:
+    request.app[keys.AUTHENTICATOR].require_admin(request)
+    event_id = request.match_info["event_id"]
+    outcome = await request.app[keys.REPLAYER].replay(event_id)
+    if outcome == "missing":
+        raise Problem(404, "Not found", f"no event {event_id!r}")
+    if outcome == "not_dead":
+        raise Problem(409, "Not dead", f"event {event_id!r} is not dead; only dead events replay")
+    body = {"id": event_id, "status": "queued", "links": {"self": f"/v1/events/{event_id}"}}
+    return web.json_response(body, status=202)
+
+
+@routes.get("/v1/dead-letters")
+async def list_dead_letters(request: web.Request) -> web.Response:
+    request.app[keys.AUTHENTICATOR].require_admin(request)
+    query = _parse(DeadLetterQuery, dict(request.query), "query")
+    try:
+        page = await dead_letter_page(
+            request.app[keys.REDIS], limit=query.limit, event_type=query.type,
+            since=query.since, until=query.until, cursor=query.cursor,
+        )  # fmt: skip
+    except ValueError as error:
+        raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
+    return web.json_response(_page_body(page))
+
+
+@routes.post("/v1/dead-letters/replay")
+async def replay_dead_letters(request: web.Request) -> web.Response:
+    request.app[keys.AUTHENTICATOR].require_admin(request)
+    body = await request.read()
+    selection = _parse(DeadLetterReplay, parse_json_object(body) if body else {}, "body")
+    if selection.ids is not None:
+        candidates = selection.ids[: selection.limit]
+    else:
+        page = await dead_letter_page(
+            request.app[keys.REDIS], limit=selection.limit, event_type=selection.type,
+            since=selection.since, until=selection.until,
+        )  # fmt: skip
+        candidates = [r.id for r in page.records]
+    replayed: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    for event_id in candidates:
+        outcome = await request.app[keys.REPLAYER].replay(event_id)
+        (replayed if outcome == "requeued" else skipped).append(
+            {"id": event_id, "outcome": outcome}
+        )
+    return web.json_response({"replayed": replayed, "skipped": skipped})

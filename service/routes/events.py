@@ -1,0 +1,138 @@
+"""POST /v1/events (accept one event) and GET /v1/events/{id} (its status record)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import structlog
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from expbridge.events.record import EventRecord
+from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
+from expbridge.service import app_keys as keys
+from expbridge.service.problems import Problem
+from expbridge.service.received_counter import counted_as_received
+from expbridge.service.validation import (
+    JSON_TYPES,
+    binary_mode_envelope,
+    parse_envelope,
+    parse_json_object,
+    validate_event,
+)
+
+log = structlog.get_logger("expbridge.service")
+routes = web.RouteTableDef()
+
+
+def accepted_body(event_id: str, event_type: str) -> dict[str, object]:
+    return {
+        "id": event_id,
+        "status": "queued",
+        "type": event_type,
+        "links": {"self": f"/v1/events/{event_id}"},
+    }
+
+
+def fingerprint(request: web.Request, body: bytes) -> str:
+    """What "the same request" means for idempotency: the same bytes (and CloudEvent headers)."""
+    digest = hashlib.sha256(body)
+    for name in sorted(h for h in request.headers if h.lower().startswith("ce-")):
+        digest.update(f"\n{name.lower()}:{request.headers[name]}".encode())
+    return digest.hexdigest()
+
+
+async def read_body(request: web.Request) -> bytes:
+    limit = request.app[keys.SETTINGS].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
+    return await request.read()
+
+
+def idempotency_key_of(request: web.Request, producer_id: str | None) -> str | None:
+    key = request.headers.get("Idempotency-Key") or request.headers.get("webhook-id") or producer_id
+    if key is not None and not 1 <= len(key) <= 255:
+        raise Problem(400, "Bad idempotency key", "Idempotency-Key must be 1 to 255 characters")
+    return key
+
+
+@routes.post("/v1/events")
+@counted_as_received
+async def post_event(request: web.Request) -> web.Response:
+    app = request.app
+    binary = "ce-specversion" in request.headers
+    if request.content_type not in JSON_TYPES:
+        raise Problem(
+            415,
+            "Unsupported media type",
+            "send application/json or application/cloudevents+json "
+            f"(got {request.content_type or 'none'})",
+        )
+    body = await read_body(request)
+    source = app[keys.AUTHENTICATOR].authenticate(request, body)
+    request[keys.RECEIVED_SOURCE] = source
+    structlog.contextvars.bind_contextvars(source=source)
+    raw = binary_mode_envelope(request.headers, body) if binary else parse_json_object(body)
+    envelope = parse_envelope(request.content_type, raw, binary)
+    request[keys.RECEIVED_TYPE] = envelope.type
+    aliases = app[keys.TARGET_ALIASES]
+    event = validate_event(envelope, aliases)
+    record = EventRecord(
+        id=new_event_id(),
+        type=envelope.type,
+        source=source,
+        target=event.ordering_key,
+        producer_id=envelope.id,
+        time=envelope.time,
+        data=event.data.model_dump(mode="json", exclude_unset=True),
+    )
+    key = idempotency_key_of(request, envelope.id)
+    scoped_key = f"expbridge:idem:{source}:{key}" if key is not None else None
+    try:
+        accepted = await app[keys.ACCEPTOR].accept(record, scoped_key, fingerprint(request, body))
+    except IdempotencyConflict:
+        raise Problem(
+            422,
+            "Idempotency key reused",
+            "this idempotency key was used before with a different body",
+            slug="idempotency-key-reused",
+        ) from None
+    except IdempotencyInFlight:
+        raise Problem(
+            409,
+            "Request in progress",
+            "a request with this idempotency key is still being accepted; retry shortly",
+            slug="idempotency-in-flight",
+        ) from None
+    except RedisError:
+        log.exception("accept failed: redis unavailable")
+        raise Problem(
+            503, "Service unavailable", "the queue is unreachable; the event was not accepted"
+        ) from None
+    # The request's one log line (service/request_log.py) carries these.
+    structlog.contextvars.bind_contextvars(
+        event_id=accepted.event_id, type=record.type, target=record.target,
+        replayed=accepted.replayed,
+    )  # fmt: skip
+    headers = {"Location": f"/v1/events/{accepted.event_id}"}
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return web.json_response(
+        accepted_body(accepted.event_id, record.type), status=202, headers=headers
+    )
+
+
+@routes.get("/v1/events/{event_id}")
+async def get_event(request: web.Request) -> web.Response:
+    app = request.app
+    authenticator = app[keys.AUTHENTICATOR]
+    is_admin = authenticator.is_admin(request)
+    source = None if is_admin else authenticator.source_by_token(request)
+    if not is_admin and source is None:
+        raise Problem(401, "Unauthorized", "send the source's or the admin's bearer token")
+    event_id = request.match_info["event_id"]
+    record = await app[keys.STORE].get(event_id) if len(event_id) <= 64 else None
+    # Another source's event answers 404 too, so ids cannot be probed.
+    if record is None or (not is_admin and record.source != source):
+        raise Problem(404, "Not found", f"no event {event_id!r}")
+    return web.json_response(record.public())

@@ -1,0 +1,27 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from expbridge.service import app_keys as keys
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        async with asyncio.timeout(1.0):
+            await request.app[keys.REDIS].ping()
+    except (RedisError, OSError, TimeoutError):
+        return web.json_response({"status": "unavailable", "redis": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "redis": "ok"})

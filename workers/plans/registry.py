@@ -1,0 +1,41 @@
+"""From an accepted event to its upstream steps: the plans of each provider, by event type.
+
+Each step has a stable name; the step ledger in the status record makes sure a step recorded
+done is never sent again, and the step's idempotency key goes with every mutating request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from pydantic import ValidationError
+
+from expbridge.events.catalog import CATALOG
+from expbridge.events.record import EventRecord
+from expbridge.workers.plans.steps import PlanBuilder, PlannedStep, StepRun, UnplannableEvent
+from expbridge.workers.providers.convert import plans as plan_convert
+from expbridge.workers.providers.qonversion import plans as plan_qonversion
+
+__all__ = ["PLANS", "PlannedStep", "StepRun", "UnplannableEvent", "plan_event"]
+
+# (event type, provider) -> the steps that carry it out
+PLANS: Mapping[tuple[str, str], PlanBuilder] = MappingProxyType(
+    {
+        **{(t, "qonversion"): build for t, build in plan_qonversion.PLANS.items()},
+        **{(t, "convert"): build for t, build in plan_convert.PLANS.items()},
+    }
+)
+
+
+def plan_event(record: EventRecord) -> list[PlannedStep]:
+    provider = str(record.data.get("target", {}).get("provider", ""))
+    spec = CATALOG.get(record.type)
+    builder = PLANS.get((record.type, provider))
+    if spec is None or builder is None or provider not in spec.data_models:
+        raise UnplannableEvent(f"no plan for {record.type} on {provider or 'no provider'}")
+    try:
+        data = spec.data_models[provider].model_validate(record.data)
+    except ValidationError as error:
+        raise UnplannableEvent(f"stored data no longer fits {record.type}: {error}") from None
+    return builder(data)
