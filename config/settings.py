@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from expbridge.config.chatops import SlackSettings
+from expbridge.events import keys
 
 SECRETS_DIR = Path("/run/secrets")
 
@@ -152,7 +153,7 @@ class Settings(BaseSettings):
     config: Path | None = None
     data_dir: Path = Path(".expbridge")
     sandbox_url: str = "http://127.0.0.1:8090"
-    queue_name: str = "expbridge:queue"
+    queue_name: str = keys.DEFAULT_QUEUE
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     event_retention_s: int = Field(7 * 24 * 3600, ge=60)
     idempotency_ttl_s: int = Field(24 * 3600, ge=24 * 3600)

@@ -1,11 +1,29 @@
-"""Names of the Redis keys shared by the ingress and the workers."""
+"""Every Redis key expbridge reads or writes, and the arq job id format: the one key table.
+
+Python builds keys only through this module. The Lua scripts (events/store/lua/, workers/lua/)
+get the keys they touch through KEYS; the few keys a script can only name while it runs (the
+arq job of a dispatch number it just drew, the next event in a line) it builds from the
+prefixes below, which Python passes in ARGV (`SCRIPT_LAYOUT`): no key name is spelled in Lua.
+docs/architecture.md has the table of every key with its type, TTL, writer and readers.
+"""
 
 from __future__ import annotations
 
 PREFIX = "expbridge"
 EVENT_INDEX = f"{PREFIX}:events"
 DEAD_INDEX = f"{PREFIX}:dead"
-ARQ_JOB_PREFIX = "arq:job:"  # arq's own job key prefix; the queue scripts write jobs directly
+# The default arq queue (a sorted set of job ids); settings.queue_name may name another.
+DEFAULT_QUEUE = f"{PREFIX}:queue"
+# arq's own job key prefix (arq.constants.job_key_prefix): the queue scripts write jobs directly.
+ARQ_JOB_PREFIX = "arq:job:"
+DISPATCH_PREFIX = f"{PREFIX}:dispatch:"
+# The idempotency key slot an event without a key passes (the ACCEPT script never touches it).
+NO_IDEMPOTENCY = f"{PREFIX}:idem:-"
+
+# An event's arq job id is `<event id><JOB_ID_SEPARATOR><dispatch number>`: a fresh id per
+# dispatch, because arq refuses a job id whose key or result still exists. Event ids never
+# contain the separator (`evt_<hex>`); cron jobs are named without it.
+JOB_ID_SEPARATOR = "."
 
 
 def event(event_id: str) -> str:
@@ -13,7 +31,21 @@ def event(event_id: str) -> str:
 
 
 def dispatch_counter(event_id: str) -> str:
-    return f"{PREFIX}:dispatch:{event_id}"
+    return f"{DISPATCH_PREFIX}{event_id}"
+
+
+def job_id(event_id: str, dispatch: int) -> str:
+    return f"{event_id}{JOB_ID_SEPARATOR}{dispatch}"
+
+
+def event_of_job(job_id: str) -> str | None:
+    """The event id of an event's job id, or None for a job that is not an event's (cron)."""
+    event_id, separator, _ = job_id.rpartition(JOB_ID_SEPARATOR)
+    return event_id if separator else None
+
+
+def arq_job(job_id: str) -> str:
+    return f"{ARQ_JOB_PREFIX}{job_id}"
 
 
 def order(ordering_key: str) -> str:
@@ -40,3 +72,13 @@ def rule_due(rule: str) -> str:
 def slack_seen(digest: str) -> str:
     """A Slack request signature already accepted (replay protection)."""
     return f"{PREFIX}:slack:seen:{digest}"
+
+
+def pace(provider: str, part: str) -> str:
+    """Pacing and breaker state shared by all workers: `tat`, `penalty`, `slots`, `breaker`."""
+    return f"{PREFIX}:pace:{provider}:{part}"
+
+
+def worker_health_check(queue_name: str, host: str) -> str:
+    """One key per host (a pod), refreshed by arq, so `worker --check` speaks for this worker."""
+    return f"{queue_name}:health-check:{host}"

@@ -16,67 +16,21 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from importlib.resources import files
 
 from redis.asyncio import Redis
 
 from expbridge.config.settings import PaceTable
+from expbridge.events import keys
 from expbridge.workers.providers.errors import TransientUpstreamError
 
-_NOW = "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+# The scripts (KEYS and ARGV are described at their top), read once at import.
+ACQUIRE = files("expbridge.workers").joinpath("lua", "acquire_slot.lua").read_text()
+RELEASE = files("expbridge.workers").joinpath("lua", "release_slot.lua").read_text()
 
-# KEYS: tat, penalty, slots, breaker. ARGV: interval ms, tolerance ms, max concurrency,
-# lease ms, lease id, probe lease ms. Returns {wait ms, reason, probe flag}.
-ACQUIRE = (
-    _NOW
-    + """
-local open_until = tonumber(redis.call('HGET', KEYS[4], 'open_until') or '0')
-if open_until > now then return {open_until - now, 'circuit_open', 0} end
-local penalty = tonumber(redis.call('GET', KEYS[2]) or '0')
-if penalty > now then return {penalty - now, 'rate_limited', 0} end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[3]) then return {25, 'concurrency', 0} end
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now - tonumber(ARGV[2])
-if wait > 0 then return {wait, 'rate', 0} end
-local probe = 0
-if open_until > 0 then
-  local probe_until = tonumber(redis.call('HGET', KEYS[4], 'probe_until') or '0')
-  if probe_until > now then return {math.min(probe_until - now, 500), 'circuit_half_open', 0} end
-  redis.call('HSET', KEYS[4], 'probe_until', now + tonumber(ARGV[6]))
-  probe = 1
-end
-redis.call('SET', KEYS[1], tat + tonumber(ARGV[1]), 'PX', 60000)
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[5])
-redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[4]) * 2)
-return {0, 'ok', probe}
-"""
-)
 
-# KEYS: slots, breaker, penalty. ARGV: lease id, outcome, probe flag, failure threshold,
-# cool-down ms, penalty ms.
-RELEASE = (
-    _NOW
-    + """
-redis.call('ZREM', KEYS[1], ARGV[1])
-local outcome = ARGV[2]
-if outcome == 'success' then
-  redis.call('DEL', KEYS[2])
-elseif outcome == 'failure' then
-  local failures = redis.call('HINCRBY', KEYS[2], 'failures', 1)
-  if ARGV[3] == '1' or failures >= tonumber(ARGV[4]) then
-    redis.call('HSET', KEYS[2], 'open_until', now + tonumber(ARGV[5]), 'failures', 0,
-               'probe_until', 0)
-  end
-elseif outcome == 'rate_limited' then
-  local until_ms = now + tonumber(ARGV[6])
-  if tonumber(redis.call('GET', KEYS[3]) or '0') < until_ms then
-    redis.call('SET', KEYS[3], until_ms, 'PX', tonumber(ARGV[6]))
-  end
-end
-return 1
-"""
-)
+def _pace_keys(provider: str, *parts: str) -> list[str]:
+    return [keys.pace(provider, part) for part in parts]
 
 
 class ProviderBusy(Exception):
@@ -95,10 +49,6 @@ class _Ticket:
     probe: bool
 
 
-def _key(provider: str, part: str) -> str:
-    return f"expbridge:pace:{provider}:{part}"
-
-
 class ProviderGate:
     def __init__(
         self, redis: Redis, pace: PaceTable, lease_s: float, floor_429_s: float, cap_429_s: float
@@ -115,8 +65,7 @@ class ProviderGate:
         interval_ms = 1000.0 / limits.requests_per_second
         burst = max(1.0, limits.requests_per_second)  # up to one second's worth at once
         wait_ms, reason, probe = await self._acquire(
-            keys=[_key(provider, "tat"), _key(provider, "penalty"), _key(provider, "slots"),
-                  _key(provider, "breaker")],
+            keys=_pace_keys(provider, "tat", "penalty", "slots", "breaker"),
             args=[interval_ms, interval_ms * (burst - 1), limits.max_concurrency,
                   self.lease_ms, lease_id, self.lease_ms],
         )  # fmt: skip
@@ -143,7 +92,7 @@ class ProviderGate:
         asked_ms = min(int((retry_after_s or 0) * 1000), self.cap_429_ms)
         penalty_ms = max(self.floor_429_ms, asked_ms)
         await self._release(
-            keys=[_key(provider, "slots"), _key(provider, "breaker"), _key(provider, "penalty")],
+            keys=_pace_keys(provider, "slots", "breaker", "penalty"),
             args=[ticket.lease_id, outcome, "1" if ticket.probe else "0", limits.breaker_failures,
                   int(limits.breaker_cooldown_s * 1000), penalty_ms],
         )  # fmt: skip

@@ -16,6 +16,7 @@ from arq.worker import func
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import load_config
 from expbridge.config.settings import Settings
+from expbridge.events import keys
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
 from expbridge.events.store.connection import create_redis, redis_settings
@@ -118,15 +119,14 @@ async def _on_shutdown(ctx: dict[str, Any]) -> None:
 async def _on_job_start(ctx: dict[str, Any]) -> None:
     # Runs inside arq's task for this job, so the binding covers arq's own lines for it too.
     structlog.contextvars.clear_contextvars()
-    job_id = str(ctx["job_id"])
-    if "." in job_id:  # an event's job: <event id>.<dispatch>; cron jobs are named otherwise
-        structlog.contextvars.bind_contextvars(event_id=job_id.rpartition(".")[0])
+    event_id = keys.event_of_job(str(ctx["job_id"]))
+    if event_id is not None:  # cron jobs are not an event's
+        structlog.contextvars.bind_contextvars(event_id=event_id)
     structlog.contextvars.bind_contextvars(job_try=ctx["job_try"])
 
 
 def health_check_key(settings: Settings) -> str:
-    """One key per host (a pod), so `worker --check` speaks for this worker, not any worker."""
-    return f"{settings.queue_name}:health-check:{socket.gethostname()}"
+    return keys.worker_health_check(settings.queue_name, socket.gethostname())
 
 
 def create_worker(

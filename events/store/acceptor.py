@@ -18,10 +18,9 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from expbridge.config.settings import Settings
+from expbridge.events import keys as redis_keys
 from expbridge.events.record import EventRecord
 from expbridge.events.store.queue import QueueScripts
-
-NO_IDEMPOTENCY_KEY = "expbridge:idem:-"
 
 
 def new_event_id() -> str:
@@ -69,17 +68,19 @@ class Acceptor:
         try:
             now_ms = int(time.time() * 1000)
             keys = self.scripts.accept_keys(
-                idempotency_key or NO_IDEMPOTENCY_KEY, record.id, record.target
+                idempotency_key or redis_keys.NO_IDEMPOTENCY, record.id, record.target
             )
-            args = [
-                record.id,
-                record.model_dump_json(),
-                fingerprint,
-                str(self.idempotency_ttl_ms),
-                str(now_ms),
-                str(self.job_expiry_ms),
-                "1" if idempotency_key else "0",
-            ]
+            args = self.scripts.accept.args(
+                [
+                    record.id,
+                    record.model_dump_json(),
+                    fingerprint,
+                    str(self.idempotency_ttl_ms),
+                    str(now_ms),
+                    str(self.job_expiry_ms),
+                    "1" if idempotency_key else "0",
+                ]
+            )
             status, prior = await self._submit(keys, args)
         finally:
             if idempotency_key is not None:

@@ -8,6 +8,7 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from expbridge.events import keys as redis_keys
 from expbridge.events.record import EventRecord
 from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
 from expbridge.service import app_keys as keys
@@ -87,7 +88,7 @@ async def post_event(request: web.Request) -> web.Response:
         data=event.data.model_dump(mode="json", exclude_unset=True),
     )
     key = idempotency_key_of(request, envelope.id)
-    scoped_key = f"expbridge:idem:{source}:{key}" if key is not None else None
+    scoped_key = redis_keys.idempotency(source, key) if key is not None else None
     try:
         accepted = await app[keys.ACCEPTOR].accept(record, scoped_key, fingerprint(request, body))
     except IdempotencyConflict:
