@@ -180,8 +180,8 @@ def test_slack_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         load_settings()
 
 
-def test_the_readme_shows_the_example_file() -> None:
+def test_the_rules_page_shows_the_example_file() -> None:
     example = EXAMPLE.read_text(encoding="utf-8").split("\n")
     body = "\n".join(line for line in example[2:]).strip()  # without the two header lines
-    readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (EXAMPLE.parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
     assert f"```yaml\n{body}\n```" in readme
