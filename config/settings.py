@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from expbridge.config.callbacks import CallbackSettings, CallbackSubscription, check_destination_url
 from expbridge.config.chatops import SlackSettings
 from expbridge.events import keys
 
@@ -33,6 +34,23 @@ class SourceCredentials(BaseModel):
 
     token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    # Outcome callbacks to this source: a list, or for one URL the two fields below (the
+    # subscription "default", for succeeded and dead events).
+    callbacks: list[CallbackSubscription] = Field(default_factory=list, max_length=10)
+    callback_url: str | None = None
+    callback_secret: SecretStr | None = None
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_destination(cls, value: str | None) -> str | None:
+        return None if value is None else check_destination_url(value)
+
+    @property
+    def subscriptions(self) -> list[CallbackSubscription]:
+        if self.callback_url is None or self.callback_secret is None:
+            return self.callbacks
+        one = CallbackSubscription(url=self.callback_url, secrets=[self.callback_secret])
+        return [one, *self.callbacks]
 
     @model_validator(mode="after")
     def _needs_one(self) -> SourceCredentials:
@@ -43,6 +61,11 @@ class SourceCredentials(BaseModel):
             and not self.webhook_secret.get_secret_value().startswith("whsec_")
         ):
             raise ValueError("webhook_secret must start with whsec_")
+        if (self.callback_url is None) != (self.callback_secret is None):
+            raise ValueError("callback_url and callback_secret go together")
+        names = [subscription.name for subscription in self.subscriptions]
+        if len(names) != len(set(names)):
+            raise ValueError("callback subscription names must be unique within a source")
         return self
 
 
@@ -114,9 +137,11 @@ class PaceSettings(BaseModel):
 class PaceTable(BaseModel):
     qonversion: PaceSettings = Field(default_factory=PaceSettings)
     convert: PaceSettings = Field(default_factory=PaceSettings)
+    # Outcome callbacks, paced and circuit-broken per destination host ("callback:<host>").
+    callback: PaceSettings = Field(default_factory=PaceSettings)
 
     def of(self, provider: str) -> PaceSettings:
-        found = getattr(self, provider, None)
+        found = getattr(self, provider.partition(":")[0], None)
         return found if isinstance(found, PaceSettings) else PaceSettings()
 
 
@@ -164,6 +189,7 @@ class Settings(BaseSettings):
     pace: PaceTable = Field(default_factory=PaceTable)
     rules: RulesSettings = Field(default_factory=RulesSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
 
     @field_validator("sources", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ import aiohttp
 import structlog
 
 from expbridge.config.settings import Settings
+from expbridge.workers.callbacks.client import CallbackClient, CallbackObserver
 from expbridge.workers.providers.convert.client import ConvertClient
 from expbridge.workers.providers.convert.routes import APIS
 from expbridge.workers.providers.convert.signing import ConvertSigner
@@ -26,12 +27,15 @@ log = structlog.get_logger("expbridge.worker")
 class ProviderClients:
     qonversion: QonversionClient
     convert: ConvertClient
+    # Outcome callbacks to producers (their own session: guarded resolver, no redirects).
+    callbacks: CallbackClient
 
 
 def build_clients(
     settings: Settings,
     session: aiohttp.ClientSession,
     observer: UpstreamObserver | None = None,
+    callback_observer: CallbackObserver | None = None,
 ) -> ProviderClients:
     timeout = settings.worker.upstream_timeout_s
     if settings.qonversion_is_sandbox:
@@ -45,6 +49,7 @@ def build_clients(
     return ProviderClients(
         qonversion=QonversionClient(session, base_url, key, timeout, observer=observer),
         convert=build_convert_client(settings, session, observer),
+        callbacks=CallbackClient(settings, callback_observer),
     )
 
 

@@ -8,6 +8,7 @@ import aiohttp
 from arq.connections import ArqRedis
 
 from expbridge.config.settings import Settings
+from expbridge.events.callbacks import Callbacks
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
 from expbridge.events.store.queue import QueueScripts
@@ -38,6 +39,8 @@ class JobDeps:
     acceptor: Acceptor
     rule_log: RuleLog
     notifier: Notifier
+    # Outcome callbacks: queued here when an event ends, delivered as events of their own.
+    callbacks: Callbacks
 
     @property
     def attempt_budget_s(self) -> float:

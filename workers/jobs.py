@@ -16,6 +16,7 @@ import structlog
 from arq import Retry
 from pydantic import BaseModel, ValidationError
 
+from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events import keys
 from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
@@ -183,6 +184,7 @@ async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
     record.status = "dead" if status == "dead" else "succeeded"
     record.next_attempt_at = None
     record.updated_at = utcnow()
+    await _queue_callbacks(deps, record)
     now_ms = int(time.time() * 1000)
     await deps.scripts.finish(
         keys=deps.scripts.finish_keys(record.id, record.target),
@@ -193,3 +195,13 @@ async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
     )  # fmt: skip
     deps.metrics.job_finished(record)
     deps.notifier.event_finished(record)  # in the background: never holds up the job
+
+
+async def _queue_callbacks(deps: JobDeps, record: EventRecord) -> None:
+    """Before FINISH, so a crash in between queues them again (once: idempotent by outcome).
+    A callback never fails the event it reports on: a failure to queue one is logged."""
+    outcome: CallbackOutcome = "dead" if record.status == "dead" else "succeeded"
+    try:
+        await deps.callbacks.event_outcome(record, outcome)
+    except Exception:
+        log.exception("could not queue the outcome callbacks", outcome=outcome)

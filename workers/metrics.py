@@ -65,6 +65,20 @@ class WorkerMetrics:
             registry=self.registry,
         )
 
+        self.callbacks = Counter(
+            "expbridge_callbacks",
+            "Outcome callback attempts: delivered, failed (will retry), rejected (final answer "
+            "from the receiver) or refused (destination not allowed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.callback_duration = Histogram(
+            "expbridge_callback_duration_seconds",
+            "Outcome callback attempt duration",
+            ["outcome"],
+            buckets=UPSTREAM_BUCKETS,
+            registry=self.registry,
+        )
         self.rule_evaluations = Counter(
             "expbridge_rule_evaluations",
             "Lifecycle rule evaluations by outcome: fired, dry_run, not_met, already_fired, error",
@@ -86,6 +100,11 @@ class WorkerMetrics:
         provider = provider_of(record)
         self.jobs.labels(record.type, provider, "retrying").inc()
         self.retries.labels(record.type, provider).inc()
+
+    def callback_attempt(self, outcome: str, duration_s: float) -> None:
+        """A `CallbackObserver` (workers/callbacks/client.py)."""
+        self.callbacks.labels(outcome).inc()
+        self.callback_duration.labels(outcome).observe(duration_s)
 
     def upstream_request(
         self, provider: str, operation: str, status_class: str, duration_s: float

@@ -17,6 +17,7 @@ from expbridge.config.file import FileConfig
 from expbridge.config.loading import load_config
 from expbridge.config.settings import Settings
 from expbridge.events import keys
+from expbridge.events.callbacks import Callbacks
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
 from expbridge.events.store.connection import create_redis, redis_settings
@@ -53,12 +54,18 @@ def build_deps(
     metrics: WorkerMetrics | None = None,
 ) -> JobDeps:
     metrics = metrics or WorkerMetrics()
+    acceptor = Acceptor(redis, settings)
     return JobDeps(
         settings=settings,
         redis=redis,
         store=EventStore(redis),
         scripts=QueueScripts(redis, settings.queue_name),
-        clients=build_clients(settings, session, observer=metrics.upstream_request),
+        clients=build_clients(
+            settings,
+            session,
+            observer=metrics.upstream_request,
+            callback_observer=metrics.callback_attempt,
+        ),
         policy=RetryPolicy(settings.retry),
         gate=ProviderGate(
             redis,
@@ -70,15 +77,17 @@ def build_deps(
         session=session,
         metrics=metrics,
         rules=rules,
-        acceptor=Acceptor(redis, settings),
+        acceptor=acceptor,
         rule_log=RuleLog(redis, settings.rules.evaluations_kept),
         notifier=Notifier(session, settings.slack),
+        callbacks=Callbacks(acceptor, settings.sources),
     )
 
 
 async def close_deps(deps: JobDeps) -> None:
     await deps.notifier.drain()  # chat posts under way (each with a short timeout)
     await deps.acceptor.close()
+    await deps.clients.callbacks.close()
     await deps.session.close()
 
 

@@ -11,8 +11,10 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
+from expbridge.events.callbacks import CALLBACK_EVENT, CallbackData
 from expbridge.events.catalog import CATALOG
 from expbridge.events.record import EventRecord
+from expbridge.workers.callbacks.plans import plan_callback
 from expbridge.workers.plans.steps import PlanBuilder, PlannedStep, StepRun, UnplannableEvent
 from expbridge.workers.providers.convert import plans as plan_convert
 from expbridge.workers.providers.qonversion import plans as plan_qonversion
@@ -29,6 +31,11 @@ PLANS: Mapping[tuple[str, str], PlanBuilder] = MappingProxyType(
 
 
 def plan_event(record: EventRecord) -> list[PlannedStep]:
+    if record.type == CALLBACK_EVENT:  # internal: queued by the bridge, never by producers
+        try:
+            return plan_callback(CallbackData.model_validate(record.data))
+        except ValidationError as error:
+            raise UnplannableEvent(f"stored callback no longer fits: {error}") from None
     provider = str(record.data.get("target", {}).get("provider", ""))
     spec = CATALOG.get(record.type)
     builder = PLANS.get((record.type, provider))

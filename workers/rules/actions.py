@@ -128,9 +128,11 @@ async def act(
                 f"{rule.name}:{target.ordering_key}:{decision.condition}:{claim.raw['at_ms']}"
             )
             evaluation.events = await _queue_actions(deps, rule, target, cause, claim_id)
+            evaluation.outcome = "fired"
+            # Before the claim is marked fired, so a crash in between queues them again (once).
+            await deps.callbacks.rule_decided(evaluation, claim_id)
             done = {**claim.raw, "state": "fired", "events": evaluation.events}
             await deps.redis.set(key, json.dumps(done), xx=True, keepttl=True)
-            evaluation.outcome = "fired"
             if claim.fresh or claim.same_trigger:
                 await _notify(deps, rule, target, reason, evaluation.events)
         elif claim.same_trigger:  # the trigger that fired it, run again: the same answer
