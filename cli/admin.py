@@ -1,4 +1,4 @@
-"""Operator commands that read Redis directly: `events show`, `dlq list`, `dlq replay`."""
+"""Operator commands that read Redis directly: `events show|list|cancel`, `dlq list|replay`."""
 
 from __future__ import annotations
 
@@ -6,15 +6,18 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 from arq.connections import ArqRedis
 
 from expbridge.config.loading import ConfigError, load_settings
 from expbridge.config.settings import Settings
+from expbridge.events import keys
+from expbridge.events.record import EventStatus
+from expbridge.events.store.cancel import Cancellation, Canceller
 from expbridge.events.store.connection import create_redis
-from expbridge.events.store.listing import dead_letter_page
+from expbridge.events.store.listing import dead_letter_page, scan_index
 from expbridge.events.store.records import EventStore
 from expbridge.events.store.replay import Replayer
 
@@ -57,6 +60,45 @@ def show_event(event_id: str) -> None:
     if record is None:
         raise click.ClickException(f"no event {event_id!r}")
     click.echo(json.dumps(record, indent=2))
+
+
+@events.command("list")
+@click.option("--status", type=click.Choice(get_args(EventStatus)), default=None)
+@click.option("--type", "event_type", default=None, help="Only this event type")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+def list_events(status: str | None, event_type: str | None, limit: int) -> None:
+    """One line per event, newest first: id, type, target, status, when (due, if scheduled)."""
+
+    async def action(redis: ArqRedis, _: Settings) -> list[dict[str, Any]]:
+        page = await scan_index(
+            redis, keys.EVENT_INDEX, limit=limit,
+            keep=lambda r: status in (None, r.status) and event_type in (None, r.type),
+        )  # fmt: skip
+        return [r.public() for r in page.records]
+
+    rows = _with_redis(action)
+    for row in rows:
+        when = row["not_before"] if row["status"] == "scheduled" else row["updated_at"]
+        click.echo(f"{row['id']}  {row['type']:<24} {row['target']:<32} {row['status']:<10} {when}")
+    click.echo(f"{len(rows)} event(s)", err=True)
+
+
+@events.command("cancel")
+@click.argument("event_id")
+def cancel_event(event_id: str) -> None:
+    """Cancel a scheduled, queued or retrying event; print its record."""
+
+    async def action(redis: ArqRedis, settings: Settings) -> Cancellation:
+        return await Canceller(redis, settings).cancel(event_id, "admin")
+
+    done = _with_redis(action)
+    if done.record is None:
+        raise click.ClickException(f"no event {event_id!r}")
+    if done.outcome == "running":
+        raise click.ClickException(f"event {event_id!r} is running: it may already be upstream")
+    if done.outcome == "finished":
+        raise click.ClickException(f"event {event_id!r} is {done.record.status} already")
+    click.echo(json.dumps(done.record.public(), indent=2))
 
 
 @click.group()

@@ -13,9 +13,8 @@ from typing import Any
 import aiohttp
 import click
 
+from expbridge.events.record import TERMINAL
 from expbridge.events.target_refs import target_fields
-
-TERMINAL = {"succeeded", "dead"}
 
 
 def parse_target(value: str) -> dict[str, Any]:

@@ -113,6 +113,8 @@ class WorkerSettings(BaseModel):
     shutdown_wait_s: float = Field(25.0, ge=0, le=3600)
     metrics_port: int = Field(9091, ge=0, le=65535)
     health_check_interval_s: float = Field(5.0, gt=0, le=300)
+    # How often a worker moves due scheduled events into their lines.
+    schedule_poll_s: float = Field(0.25, gt=0, le=60)
 
 
 class RetrySettings(BaseModel):
@@ -181,6 +183,8 @@ class Settings(BaseSettings):
     queue_name: str = keys.DEFAULT_QUEUE
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     event_retention_s: int = Field(7 * 24 * 3600, ge=60)
+    # How far ahead an event's not_before may be.
+    max_schedule_ahead_s: int = Field(90 * 24 * 3600, ge=1)
     idempotency_ttl_s: int = Field(24 * 3600, ge=24 * 3600)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -82,3 +82,20 @@ def pace(provider: str, part: str) -> str:
 def worker_health_check(queue_name: str, host: str) -> str:
     """One key per host (a pod), refreshed by arq, so `worker --check` speaks for this worker."""
     return f"{queue_name}:health-check:{host}"
+
+
+# Scheduled events (score: when due, in ms), outside their lines until the workers promote them.
+SCHEDULED = f"{PREFIX}:scheduled"
+# Counters kept in Redis for every process's /metrics (e.g. `cancelled:queued`).
+COUNTS = f"{PREFIX}:counts"
+# arq's own per-job keys (arq.constants): set while a worker runs the job, and its try counter.
+ARQ_IN_PROGRESS_PREFIX = "arq:in-progress:"
+ARQ_RETRY_PREFIX = "arq:retry:"
+
+
+def arq_in_progress(job_id: str) -> str:
+    return f"{ARQ_IN_PROGRESS_PREFIX}{job_id}"
+
+
+def arq_retry(job_id: str) -> str:
+    return f"{ARQ_RETRY_PREFIX}{job_id}"

@@ -7,8 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-EventStatus = Literal["queued", "running", "retrying", "succeeded", "dead"]
-TERMINAL: frozenset[str] = frozenset({"succeeded", "dead"})
+EventStatus = Literal[
+    "scheduled", "queued", "running", "retrying", "succeeded", "dead", "cancelled"
+]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "dead", "cancelled"})
+# Not yet upstream: a cancel takes these out of their line (a running one may be upstream).
+CANCELLABLE: frozenset[str] = frozenset({"scheduled", "queued", "retrying"})
 # Kept in Redis, left out of the API's status record (and of its OpenAPI schema). reply_to is
 # a Slack response_url: whoever holds it may post to the channel.
 INTERNAL_FIELDS: frozenset[str] = frozenset({"data", "reply_to"})
@@ -74,6 +78,10 @@ class EventRecord(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     # Where the outcome is posted when the event ends (a Slack response_url).
     reply_to: str | None = None
+    # When a scheduled event takes effect: until then it is `scheduled`, outside its line.
+    not_before: datetime | None = None
+    # Who cancelled it: the source, `admin`, or `slack:<user id>`.
+    cancelled_by: str | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -11,6 +11,7 @@ from expbridge.config.settings import Settings
 from expbridge.events.catalog import CATALOG
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.cancel import Canceller
 from expbridge.events.store.connection import create_redis
 from expbridge.events.store.records import EventStore
 from expbridge.events.store.replay import Replayer
@@ -37,6 +38,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
     app[keys.ACCEPTOR] = Acceptor(redis, app[keys.SETTINGS])
     settings = app[keys.SETTINGS]
     app[keys.REPLAYER] = Replayer(redis, settings.queue_name, settings.job_expiry_ms)
+    app[keys.CANCELLER] = Canceller(redis, settings)
     app[keys.RULE_LOG] = RuleLog(redis, settings.rules.evaluations_kept)
     secret = settings.slack.signing_secret
     app[keys.SLACK_VERIFIER] = SlackVerifier(secret.get_secret_value(), redis) if secret else None

@@ -11,6 +11,7 @@ from expbridge.config.chatops import ChatOpsConfig
 from expbridge.config.settings import Settings
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.cancel import Canceller
 from expbridge.events.store.records import EventStore
 from expbridge.events.store.replay import Replayer
 from expbridge.events.targets import AnyTarget
@@ -22,6 +23,7 @@ SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", ArqRedis)
 STORE = web.AppKey("store", EventStore)
 REPLAYER = web.AppKey("replayer", Replayer)
+CANCELLER = web.AppKey("canceller", Canceller)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 TARGET_ALIASES: web.AppKey[dict[str, AnyTarget]] = web.AppKey("target_aliases")

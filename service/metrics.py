@@ -6,15 +6,40 @@ One `IngressMetrics` per app, with its own registry (no module-level collectors)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, Metric
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from expbridge.events import keys
 
 UNKNOWN = "unknown"
+
+
+class RedisCounts:
+    """Counters kept in Redis (keys.COUNTS: the ingress, the workers and the CLI add to them),
+    shown as Prometheus counters with the values of the last scrape."""
+
+    def __init__(self) -> None:
+        self.cancelled: dict[str, float] = {}
+
+    def read(self, counts: dict[bytes, bytes]) -> None:
+        for field, value in counts.items():
+            kind, _, label = field.decode().partition(":")
+            if kind == "cancelled":
+                self.cancelled[label] = float(value)
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "expbridge_events_cancelled",
+            "Events cancelled (API, CLI, Slack) by the status they had",
+            labels=["from_status"],
+        )
+        for status, count in sorted(self.cancelled.items()):
+            family.add_metric([status], count)
+        yield family
 
 
 class IngressMetrics:
@@ -38,6 +63,13 @@ class IngressMetrics:
             "Dead events kept for inspection and replay",
             registry=self.registry,
         )
+        self.scheduled = Gauge(
+            "expbridge_scheduled_events",
+            "Scheduled events not yet due (outside their lines until their not_before)",
+            registry=self.registry,
+        )
+        self.counts = RedisCounts()
+        self.registry.register(self.counts)
         self.redis_up = Gauge(
             "expbridge_redis_up",
             "1 if Redis answered the last scrape's queue reads, else 0",
@@ -61,10 +93,14 @@ class IngressMetrics:
             async with asyncio.timeout(1.0), redis.pipeline(transaction=False) as pipe:
                 pipe.zcard(queue_name)
                 pipe.zcard(keys.DEAD_INDEX)
-                queued, dead = await pipe.execute()
+                pipe.zcard(keys.SCHEDULED)
+                pipe.hgetall(keys.COUNTS)
+                queued, dead, scheduled, counts = await pipe.execute()
         except (RedisError, OSError, TimeoutError):
             self.redis_up.set(0)
             return
         self.queue_depth.set(queued)
         self.dead_letter_queue_depth.set(dead)
+        self.scheduled.set(scheduled)
+        self.counts.read(counts)
         self.redis_up.set(1)

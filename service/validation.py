@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from expbridge.events.catalog import CATALOG, EventData
 from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
+from expbridge.events.schedule import check_ahead, parse_moment
 from expbridge.events.targets import AliasTarget, AnyTarget, Target
 from expbridge.service.problems import Problem
 
@@ -129,3 +131,19 @@ def validate_event(envelope: EventEnvelope, aliases: Mapping[str, AnyTarget]) ->
             f"data is invalid for {spec.event_type}", field_errors(error, ("data",))
         ) from None
     return ValidatedEvent(envelope=envelope, data=data, target=target)
+
+
+def not_before_of(envelope: EventEnvelope, now: datetime, max_ahead_s: float) -> datetime | None:
+    """When the event takes effect, if it says: `not_before` beside `type` in JSON mode, the
+    extension attribute `notbefore` of a CloudEvent. A 422 names the field when it is not an
+    RFC 3339 time with a zone, or is further ahead than the limit."""
+    name = "notbefore" if isinstance(envelope, CloudEventEnvelope) else "not_before"
+    value = (envelope.model_extra or {}).get(name)
+    if value is None:
+        return None
+    try:
+        moment = parse_moment(value)
+        check_ahead(moment, now, max_ahead_s)
+    except ValueError as error:
+        raise unprocessable(f"{name} {error}", [{"field": name, "message": str(error)}]) from None
+    return moment

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -10,12 +14,11 @@ import redis.asyncio as aioredis
 from expbridge.config.settings import Settings
 from expbridge.events import keys
 from expbridge.workers.worker import create_worker
+from tests.conftest import ADMIN_TOKEN
 
 
 async def run_worker_burst(settings: Settings, max_seconds: float = 20.0) -> None:
     """Run an arq worker until the queue is empty (deferred retries included)."""
-    import asyncio
-
     worker = create_worker(settings, burst=True)
     try:
         await asyncio.wait_for(worker.async_run(), max_seconds)
@@ -124,3 +127,27 @@ async def carry_out(ingress: Any, settings: Settings, event: dict[str, Any]) -> 
     await run_worker_burst(settings)
     record: dict[str, Any] = await ingress.get_record(event_id)
     return record
+
+
+@contextlib.asynccontextmanager
+async def running_worker(settings: Settings) -> AsyncIterator[None]:
+    """A real (not burst) arq worker in this loop for as long as the block runs."""
+    from expbridge.cli.processes import stop_worker
+
+    worker = create_worker(settings)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        yield
+    finally:
+        await stop_worker(worker, running, wait_s=0)
+
+
+async def wait_status(ingress: Any, event_id: str, *statuses: str, timeout_s: float = 10) -> Any:
+    """Poll the status record until it has one of `statuses`; the record."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        record = await ingress.get_record(event_id, token=ADMIN_TOKEN)
+        if record["status"] in statuses:
+            return record
+        assert time.monotonic() < deadline, f"{event_id} never {statuses}: {record}"
+        await asyncio.sleep(0.02)

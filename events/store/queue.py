@@ -34,6 +34,7 @@ def _script(name: str) -> str:
 ACCEPT = _script("accept.lua")
 FINISH = _script("finish.lua")
 REQUEUE_DEAD = _script("requeue_dead.lua")
+CANCEL = _script("cancel.lua")
 
 # The trailing ARGV of every queue script (read by lua/dispatch.lua).
 LAYOUT = (keys.ARQ_JOB_PREFIX, keys.DISPATCH_PREFIX, keys.JOB_ID_SEPARATOR, JOB_FUNCTION)
@@ -65,13 +66,14 @@ class QueueScript:
 
 
 class QueueScripts:
-    """The three scripts, registered once per Redis client."""
+    """The queue scripts, registered once per Redis client."""
 
     def __init__(self, redis: Redis, queue_name: str) -> None:
         self.queue_name = queue_name
         self.accept = QueueScript(redis, ACCEPT)
         self.finish = QueueScript(redis, FINISH)
         self.requeue_dead = QueueScript(redis, REQUEUE_DEAD)
+        self.cancel = QueueScript(redis, CANCEL)
 
     def accept_keys(self, idempotency_key: str, event_id: str, ordering_key: str) -> list[str]:
         return [

@@ -128,6 +128,28 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         replies={200: Reply("the status record", STATUS_RECORD), **problems(401, 404)},
     ),
     RouteDoc(
+        "POST",
+        "/v1/events/{event_id}/cancel",
+        "Cancel an event that is not upstream yet",
+        "events",
+        description=(
+            "For the source that sent it, or the admin. A `scheduled`, `queued` or `retrying` "
+            "event becomes `cancelled` and leaves its target's line (the next event proceeds). "
+            "Cancelling a cancelled event answers its record again."
+        ),
+        security=(SOURCE, ADMIN),
+        replies={
+            200: Reply("the cancelled event's status record", STATUS_RECORD),
+            **problems(
+                401,
+                404,
+                409,
+                s404="no such event, or another source's",
+                s409="the event is running (it may already be upstream) or has finished",
+            ),
+        },
+    ),
+    RouteDoc(
         "GET",
         "/v1/events",
         "Recent events, newest first",

@@ -1,4 +1,5 @@
-"""POST /v1/events (accept one event) and GET /v1/events/{id} (its status record)."""
+"""POST /v1/events (accept one event), GET /v1/events/{id} (its status record) and
+POST /v1/events/{id}/cancel."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ log = structlog.get_logger("expbridge.service")
 routes = web.RouteTableDef()
 
 
-def accepted_body(event_id: str, event_type: str) -> dict[str, object]:
+def accepted_body(event_id: str, event_type: str, status: str = "queued") -> dict[str, object]:
     return {
         "id": event_id,
-        "status": "queued",
+        "status": status,
         "type": event_type,
         "links": {"self": f"/v1/events/{event_id}"},
     }
@@ -119,21 +120,51 @@ async def post_event(request: web.Request) -> web.Response:
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
     return web.json_response(
-        accepted_body(accepted.event_id, record.type), status=202, headers=headers
+        accepted_body(accepted.event_id, record.type, record.status), status=202, headers=headers
     )
+
+
+def caller_of(request: web.Request) -> str | None:
+    """The source calling (by bearer token), or None for the admin; 401 for anyone else."""
+    authenticator = request.app[keys.AUTHENTICATOR]
+    if authenticator.is_admin(request):
+        return None
+    source = authenticator.source_by_token(request)
+    if source is None:
+        raise Problem(401, "Unauthorized", "send the source's or the admin's bearer token")
+    return source
 
 
 @routes.get("/v1/events/{event_id}")
 async def get_event(request: web.Request) -> web.Response:
-    app = request.app
-    authenticator = app[keys.AUTHENTICATOR]
-    is_admin = authenticator.is_admin(request)
-    source = None if is_admin else authenticator.source_by_token(request)
-    if not is_admin and source is None:
-        raise Problem(401, "Unauthorized", "send the source's or the admin's bearer token")
+    source = caller_of(request)
     event_id = request.match_info["event_id"]
-    record = await app[keys.STORE].get(event_id) if len(event_id) <= 64 else None
+    record = await request.app[keys.STORE].get(event_id) if len(event_id) <= 64 else None
     # Another source's event answers 404 too, so ids cannot be probed.
-    if record is None or (not is_admin and record.source != source):
+    if record is None or (source is not None and record.source != source):
         raise Problem(404, "Not found", f"no event {event_id!r}")
     return web.json_response(record.public())
+
+
+@routes.post("/v1/events/{event_id}/cancel")
+async def cancel_event(request: web.Request) -> web.Response:
+    """A scheduled, queued or retrying event becomes cancelled and leaves its line."""
+    source = caller_of(request)
+    event_id = request.match_info["event_id"]
+    if len(event_id) > 64:
+        raise Problem(404, "Not found", f"no event {event_id!r}")
+    done = await request.app[keys.CANCELLER].cancel(event_id, source or "admin", owner=source)
+    structlog.contextvars.bind_contextvars(event_id=event_id, cancel=done.outcome)
+    if done.outcome == "missing" or done.record is None:
+        raise Problem(404, "Not found", f"no event {event_id!r}")
+    if done.outcome == "running":
+        raise Problem(
+            409, "Event running", f"event {event_id!r} is running: it may already be upstream",
+            slug="event-running",
+        )  # fmt: skip
+    if done.outcome == "finished":
+        raise Problem(
+            409, "Event finished", f"event {event_id!r} is {done.record.status} already",
+            slug="event-finished",
+        )  # fmt: skip
+    return web.json_response(done.record.public())

@@ -61,3 +61,25 @@ async def test_dlq_list_replay_and_events_show(
 
     code, out, _ = await expbridge(settings, "dlq", "list", "--type", "experiment.start")
     assert [line.split()[0] for line in out.splitlines()] == [dead[1]]
+
+
+async def test_events_cancel_and_list_by_status(ingress: Ingress, settings: Settings) -> None:
+    first = await accept(ingress, start_event("exp_cancel"))
+    second = await accept(ingress, start_event("exp_cancel"))
+
+    code, out, err = await expbridge(settings, "events", "cancel", first)
+    assert code == 0, err
+    record = json.loads(out)
+    assert (record["status"], record["cancelled_by"]) == ("cancelled", "admin")
+
+    code, out, err = await expbridge(settings, "events", "list", "--status", "cancelled")
+    assert code == 0, err
+    assert [line.split()[0] for line in out.splitlines()] == [first]
+    assert out.split()[3] == "cancelled" and "1 event(s)" in err
+
+    code, _, err = await expbridge(settings, "events", "cancel", "evt_nope")
+    assert code != 0 and "no event" in err
+    await run_worker_burst(settings)  # `second` took the head's place and runs
+    assert (await ingress.get_record(second))["status"] in ("succeeded", "dead")
+    code, _, err = await expbridge(settings, "events", "cancel", second)
+    assert code != 0 and "already" in err
