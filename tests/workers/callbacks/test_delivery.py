@@ -215,3 +215,35 @@ async def test_a_rule_that_fires_is_called_back_once(
     assert event["type"] == "expbridge.rule.fired" and got["verified_by"] == [0]
     assert event["data"]["rule"] == RULE["name"] and event["data"]["outcome"] == "fired"
     assert event["data"]["trigger"] == first and len(event["data"]["events"]) == 1
+
+
+async def test_callback_attempts_are_counted_by_outcome(
+    subscribed: Callable[..., Settings], receivers: Any, sandbox: Any
+) -> None:
+    from expbridge.workers.deps import DEPS
+
+    secret = new_secret()
+    receiver = await receivers(secret)
+    await receiver.behave(fail=1, status=503)
+    settings = subscribed(
+        {"name": "ok", "url": receiver.url, "secrets": [secret]},
+        {"name": "meta", "url": "https://169.254.169.254/latest/", "secrets": [secret]},
+    )
+    await seed_experiment(sandbox.url, "exp_count")
+    async with running_ingress(settings) as ingress:
+        await accept_event(ingress, start_event("exp_count"))
+        worker = create_worker(settings, burst=True)
+        try:
+            await asyncio.wait_for(worker.async_run(), 20)
+            registry = worker.ctx[DEPS].metrics.registry
+        finally:
+            await worker.close()
+    counted = {
+        outcome: registry.get_sample_value("expbridge_callbacks_total", {"outcome": outcome})
+        for outcome in ("delivered", "failed", "refused", "rejected")
+    }
+    assert counted == {"delivered": 1, "failed": 1, "refused": 1, "rejected": None}
+    durations = registry.get_sample_value(
+        "expbridge_callback_duration_seconds_count", {"outcome": "delivered"}
+    )
+    assert durations == 1
