@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     # NoDecode: parsed by _sources_json, so an empty variable means "no sources".
     sources: Annotated[dict[str, SourceCredentials], NoDecode] = Field(default_factory=dict)
     admin_token: SecretStr | None = None
+    # How long an operator console sign-in lasts (/ui), from signing in.
+    console_session_ttl_s: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
     # Bearer token for GET /metrics (ingress and worker); unset: open, as Prometheus expects.
     metrics_token: SecretStr | None = None
     qonversion: QonversionSettings = Field(default_factory=QonversionSettings)

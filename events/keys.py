@@ -69,6 +69,11 @@ def rule_due(rule: str) -> str:
     return f"{PREFIX}:rules:due:{rule}"
 
 
+def console_session(digest: str) -> str:
+    """An operator console session, by the digest of its cookie (the cookie is never stored)."""
+    return f"{PREFIX}:console:session:{digest}"
+
+
 def slack_seen(digest: str) -> str:
     """A Slack request signature already accepted (replay protection)."""
     return f"{PREFIX}:slack:seen:{digest}"

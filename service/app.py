@@ -20,6 +20,7 @@ from expbridge.service import app_keys as keys
 from expbridge.service.auth import Authenticator
 from expbridge.service.chatops import routes as routes_chatops
 from expbridge.service.chatops.verify import SlackVerifier
+from expbridge.service.console.app import CONSOLE_PREFIX, create_console
 from expbridge.service.metrics import IngressMetrics
 from expbridge.service.request_log import request_middleware
 from expbridge.service.routes import admin as routes_admin
@@ -66,4 +67,5 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     app.add_routes(routes_docs.routes)
     app.add_routes(routes_chatops.routes)
     app.add_routes(routes_rules.routes)
+    app.add_subapp(CONSOLE_PREFIX, create_console((file_config or FileConfig()).rules))
     return app

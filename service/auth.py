@@ -47,11 +47,17 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
-    def is_admin(self, request: web.Request) -> bool:
-        token = self.bearer(request)
+    @property
+    def has_admin(self) -> bool:
+        return self._admin_digest is not None
+
+    def is_admin_token(self, token: str | None) -> bool:
         if token is None or self._admin_digest is None:
             return False
         return hmac.compare_digest(_digest(token), self._admin_digest)
+
+    def is_admin(self, request: web.Request) -> bool:
+        return self.is_admin_token(self.bearer(request))
 
     def require_admin(self, request: web.Request) -> None:
         if self._admin_digest is None:

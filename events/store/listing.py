@@ -6,10 +6,12 @@ commit, so the cursor is (score, id) and ties are broken by id as Redis orders t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from expbridge.events import keys
@@ -86,6 +88,61 @@ async def scan_index(
 
 def _ms(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a listing keeps; None matches anything. `target` matches the ordering key
+    or its start (`qonversion:` for one provider), `since`/`until` the time of acceptance."""
+
+    status: str | None = None
+    type: str | None = None
+    source: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def keeps(self, record: EventRecord) -> bool:
+        return (
+            self.status in (None, record.status)
+            and self.type in (None, record.type)
+            and self.source in (None, record.source)
+            and (self.target is None or record.target.startswith(self.target))
+        )
+
+
+async def event_page(
+    redis: Redis, wanted: EventFilter, *, limit: int, cursor: str | None = None
+) -> Page:
+    """Events, newest accepted first (GET /v1/events and the console's events page)."""
+    return await scan_index(
+        redis, keys.EVENT_INDEX, limit=limit, cursor=cursor, since_ms=_ms(wanted.since),
+        until_ms=_ms(wanted.until), keep=wanted.keeps,
+    )  # fmt: skip
+
+
+class _StatusOnly(BaseModel):
+    """Parsing only the status of a record is several times faster than the whole record."""
+
+    status: str
+
+
+async def status_counts(
+    redis: Redis, since: datetime | None = None, until: datetime | None = None
+) -> Counter[str]:
+    """How many stored events are in each status (accepted within the time range)."""
+    lower = _ms(since)
+    upper = _ms(until)
+    ids = await redis.zrangebyscore(
+        keys.EVENT_INDEX, "-inf" if lower is None else lower, "+inf" if upper is None else upper
+    )
+    counts: Counter[str] = Counter()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for raw in await redis.mget([keys.event(i.decode()) for i in chunk]):
+            if raw is not None:
+                counts[_StatusOnly.model_validate_json(raw).status] += 1
+    return counts
 
 
 async def dead_letter_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Literal
 
 from redis.asyncio import Redis
@@ -34,6 +35,12 @@ def requeued(record: EventRecord) -> EventRecord:
     )
 
 
+@dataclass
+class BulkReplay:
+    replayed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
 class Replayer:
     def __init__(self, redis: Redis, queue_name: str, job_expiry_ms: int) -> None:
         self.redis = redis
@@ -57,3 +64,14 @@ class Replayer:
             ],
         )
         return "requeued" if done == 1 else "not_dead"
+
+    async def replay_many(self, event_ids: list[str]) -> BulkReplay:
+        """Each of the events in turn; what became of each (POST /v1/dead-letters/replay, the
+        console's dead-letter page)."""
+        outcome = BulkReplay()
+        for event_id in event_ids:
+            result = await self.replay(event_id)
+            (outcome.replayed if result == "requeued" else outcome.skipped).append(
+                {"id": event_id, "outcome": result}
+            )
+        return outcome

@@ -6,10 +6,11 @@ from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from redis.asyncio import Redis
 
-from expbridge.events import keys as redis_keys
 from expbridge.events.record import EventStatus
-from expbridge.events.store.listing import Page, dead_letter_page, scan_index
+from expbridge.events.store.listing import EventFilter, Page, dead_letter_page, event_page
+from expbridge.events.store.replay import BulkReplay, Replayer
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
 from expbridge.service.validation import field_errors, parse_json_object
@@ -50,6 +51,21 @@ class DeadLetterReplay(BaseModel):
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
+async def replay_selection(
+    redis: Redis, replayer: Replayer, selection: DeadLetterReplay
+) -> BulkReplay:
+    """Re-queue the dead events named, or those that match (also the console's dead letters)."""
+    if selection.ids is not None:
+        candidates = selection.ids[: selection.limit]
+    else:
+        page = await dead_letter_page(
+            redis, limit=selection.limit, event_type=selection.type,
+            since=selection.since, until=selection.until,
+        )  # fmt: skip
+        candidates = [r.id for r in page.records]
+    return await replayer.replay_many(candidates)
+
+
 def _parse(model: type[M], raw: dict[str, Any], where: str) -> M:
     try:
         return model.model_validate(raw)
@@ -64,21 +80,17 @@ def _page_body(page: Page) -> dict[str, Any]:
     return {"data": [r.public() for r in page.records], "next_cursor": page.next_cursor}
 
 
-async def _scan(request: web.Request, index: str, **options: Any) -> Page:
-    try:
-        return await scan_index(request.app[keys.REDIS], index, **options)
-    except ValueError as error:
-        raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
-
-
 @routes.get("/v1/events")
 async def list_events(request: web.Request) -> web.Response:
     request.app[keys.AUTHENTICATOR].require_admin(request)
     query = _parse(EventQuery, dict(request.query), "query")
-    page = await _scan(
-        request, redis_keys.EVENT_INDEX, limit=query.limit, cursor=query.cursor,
-        keep=lambda r: (query.status in (None, r.status)) and (query.type in (None, r.type)),
-    )  # fmt: skip
+    try:
+        page = await event_page(
+            request.app[keys.REDIS], EventFilter(status=query.status, type=query.type),
+            limit=query.limit, cursor=query.cursor,
+        )  # fmt: skip
+    except ValueError as error:
+        raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
     return web.json_response(_page_body(page))
 
 
@@ -114,19 +126,5 @@ async def replay_dead_letters(request: web.Request) -> web.Response:
     request.app[keys.AUTHENTICATOR].require_admin(request)
     body = await request.read()
     selection = _parse(DeadLetterReplay, parse_json_object(body) if body else {}, "body")
-    if selection.ids is not None:
-        candidates = selection.ids[: selection.limit]
-    else:
-        page = await dead_letter_page(
-            request.app[keys.REDIS], limit=selection.limit, event_type=selection.type,
-            since=selection.since, until=selection.until,
-        )  # fmt: skip
-        candidates = [r.id for r in page.records]
-    replayed: list[dict[str, str]] = []
-    skipped: list[dict[str, str]] = []
-    for event_id in candidates:
-        outcome = await request.app[keys.REPLAYER].replay(event_id)
-        (replayed if outcome == "requeued" else skipped).append(
-            {"id": event_id, "outcome": outcome}
-        )
-    return web.json_response({"replayed": replayed, "skipped": skipped})
+    outcome = await replay_selection(request.app[keys.REDIS], request.app[keys.REPLAYER], selection)
+    return web.json_response({"replayed": outcome.replayed, "skipped": outcome.skipped})

@@ -7,6 +7,7 @@ from importlib.resources import files
 from aiohttp import web
 
 from expbridge.service import app_keys as keys
+from expbridge.service.console.app import CONSOLE_PREFIX
 from expbridge.service.openapi.document import OpenApiBuilder
 from expbridge.service.openapi.paths import ROUTE_DOCS
 
@@ -18,7 +19,8 @@ async def build_openapi_document(app: web.Application) -> None:
     registered = [
         (route.method, route.resource.canonical, getattr(route.handler, "__name__", "handler"))
         for route in app.router.routes()
-        if route.resource is not None
+        # The console's pages are HTML for people, not part of the JSON API.
+        if route.resource is not None and not route.resource.canonical.startswith(CONSOLE_PREFIX)
     ]
     app[keys.OPENAPI_DOCUMENT] = OpenApiBuilder(ROUTE_DOCS).document(registered)
     app[keys.DOCS_PAGE] = files("expbridge.service.openapi").joinpath("docs.html").read_bytes()

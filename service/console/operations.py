@@ -1,0 +1,122 @@
+"""Rules in force with their recent evaluations; providers' pace, breakers and the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from expbridge.config.rules import Rule
+from expbridge.events import keys as redis_keys
+from expbridge.events.record import utcnow
+from expbridge.events.rules.evaluation_log import EvaluationOutcome, RuleEvaluation
+from expbridge.events.store.listing import EventFilter, event_page, status_counts
+from expbridge.events.store.pacing_state import provider_state, queue_depths
+from expbridge.service import app_keys as keys
+from expbridge.service.console.rendering import RULES, render
+
+routes = web.RouteTableDef()
+PROVIDERS = ("qonversion", "convert")
+OUTCOMES: tuple[str, ...] = EvaluationOutcome.__args__  # type: ignore[attr-defined]
+# Evaluation fields shown in their own columns; any other (statistics, ...) goes as it is.
+EVALUATION_COLUMNS = frozenset(
+    {"at", "rule", "target", "trigger", "outcome", "condition", "reasons", "events", "dry_run"}
+)
+# The error share is over this many of a provider's latest events.
+RECENT_EVENTS = 200
+
+
+def evaluation_row(evaluation: RuleEvaluation) -> dict[str, Any]:
+    row = evaluation.model_dump(mode="json")
+    row["more"] = {k: v for k, v in row.items() if k not in EVALUATION_COLUMNS}
+    return row
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _trigger(rule: Rule) -> str:
+    trigger = rule.trigger
+    if trigger.schedule is not None:
+        return f"every {_duration(trigger.schedule)}"
+    filters = {
+        "goal_id": trigger.goal_id, "metric": trigger.metric,
+        "value ≥": trigger.value_at_least, "value ≤": trigger.value_at_most,
+    }  # fmt: skip
+    named = ", ".join(f"{k} {v}" for k, v in filters.items() if v is not None)
+    return f"on {trigger.event}" + (f" ({named})" if named else "")
+
+
+async def _next_run(request: web.Request, rule: Rule) -> str:
+    if rule.trigger.schedule is None:
+        return "on each event"
+    held_ms = await request.config_dict[keys.REDIS].pttl(redis_keys.rule_due(rule.name))
+    if held_ms is None or held_ms < 0:
+        return "at the next minute tick"
+    # The workers' cron looks every minute: the next evaluation is the first tick after this.
+    return f"after {(utcnow() + timedelta(milliseconds=held_ms)).strftime('%Y-%m-%d %H:%M:%S')}"
+
+
+@routes.get("/rules", name="rules")
+async def rules_page(request: web.Request) -> web.Response:
+    settings = request.config_dict[keys.SETTINGS]
+    rules = []
+    for rule in request.app[RULES]:
+        rules.append({
+            "name": rule.name, "trigger": _trigger(rule), "targets": rule.targets or ["any"],
+            "actions": [a.event or "notify" for a in rule.actions],
+            "when": rule.when.model_dump(exclude_none=True),
+            "dry_run": rule.dry_run or settings.rules.dry_run,
+            "next": await _next_run(request, rule),
+        })  # fmt: skip
+    wanted_rule = request.query.get("rule") or None
+    wanted_outcome = request.query.get("outcome") or None
+    if wanted_outcome not in (None, *OUTCOMES):
+        wanted_outcome = None
+    found = await request.config_dict[keys.RULE_LOG].recent(
+        100, rule=wanted_rule, outcome=wanted_outcome
+    )
+    evaluations: list[dict[str, Any]] = []
+    for evaluation in found:
+        row = evaluation.model_dump(mode="json")
+        row["more"] = {
+            k: v for k, v in row.items() if k not in EVALUATION_COLUMNS | {"events", "dry_run"}
+        }
+        evaluations.append(row)
+    context = {
+        "rules": rules, "evaluations": evaluations, "outcomes": OUTCOMES,
+        "wanted_rule": wanted_rule, "wanted_outcome": wanted_outcome,
+    }  # fmt: skip
+    return render(request, "rules.html", context)
+
+
+async def _error_share(request: web.Request, provider: str) -> tuple[int, int]:
+    page = await event_page(
+        request.config_dict[keys.REDIS], EventFilter(target=f"{provider}:"), limit=RECENT_EVENTS
+    )
+    failed = sum(1 for r in page.records if r.last_error is not None)
+    return failed, len(page.records)
+
+
+@routes.get("/providers", name="providers")
+async def providers_page(request: web.Request) -> web.Response:
+    settings = request.config_dict[keys.SETTINGS]
+    redis = request.config_dict[keys.REDIS]
+    providers = []
+    for provider in PROVIDERS:
+        failed, seen = await _error_share(request, provider)
+        providers.append({
+            "pace": settings.pace.of(provider), "state": await provider_state(redis, provider),
+            "failed": failed, "seen": seen,
+        })  # fmt: skip
+    jobs, dead = await queue_depths(redis, settings.queue_name)
+    counts = await status_counts(redis)
+    waiting = sum(counts.get(s, 0) for s in ("queued", "retrying", "running"))
+    context = {"providers": providers, "jobs": jobs, "dead": dead, "waiting": waiting,
+               "counts": sorted(counts.items())}  # fmt: skip
+    return render(request, "providers.html", context)
