@@ -14,10 +14,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 RUN python -m venv /opt/venv
 
-# Runtime dependencies first (from pyproject, no dev extras) so this layer stays cached
-# while only our code changes.
+# Runtime dependencies first (from pyproject, no dev extras; with the `otlp` extra, so
+# tracing works when OTEL_EXPORTER_OTLP_ENDPOINT is set) so this layer stays cached while
+# only our code changes.
 COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['otlp']))" \
         > /tmp/requirements.txt \
     && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
 

@@ -14,14 +14,18 @@ from expbridge.config.file import FileConfig
 from expbridge.config.loading import ConfigError, load_config, load_settings
 from expbridge.config.logging import configure_logging
 from expbridge.config.settings import Settings
+from expbridge.config.tracing import configure_tracing
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(service: str | None = None, **overrides: object) -> Settings:
+    """Settings, then logging; then tracing (from OTEL_*) for a command that runs `service`."""
     try:
         settings = load_settings(**overrides)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     configure_logging(settings.log_format, settings.log_level)
+    if service is not None:
+        configure_tracing(service)
     return settings
 
 
@@ -64,7 +68,7 @@ def run() -> None:
     from expbridge.cli.processes import run_all, with_local_source
     from expbridge.cli.redis_server import RedisServer, RedisServerError
 
-    settings = _settings()
+    settings = _settings("expbridge")
     file_config = _file_config(settings, with_rules=True)
     settings = with_local_source(settings)
     _safe_to_listen(settings)
@@ -98,7 +102,7 @@ def serve() -> None:
     """The ingress only (needs EXPBRIDGE_REDIS_URL)."""
     from expbridge.cli.processes import serve_forever
 
-    settings = _settings()
+    settings = _settings("expbridge-ingress")
     _needs_redis(settings, "serve")
     _safe_to_listen(settings)
     file_config = _file_config(settings)
@@ -112,7 +116,7 @@ def worker(check: bool) -> None:
     from expbridge.cli.processes import work_forever
     from expbridge.workers.health import worker_is_healthy
 
-    settings = _settings()
+    settings = _settings(None if check else "expbridge-worker")
     _needs_redis(settings, "worker")
     if check:
         healthy = asyncio.run(worker_is_healthy(settings))

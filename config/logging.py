@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from expbridge.config.tracing import add_trace_ids
+
 SECRET_KEY_NAME = re.compile(r"token|secret|password|authorization|signature|api_key", re.I)
 REDACTED = "[redacted]"
 
@@ -50,6 +52,7 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
         redact_secrets,
     ]
     renderer = _renderer(log_format)

@@ -14,8 +14,9 @@ TERMINAL: frozenset[str] = frozenset({"succeeded", "dead", "cancelled"})
 # Not yet upstream: a cancel takes these out of their line (a running one may be upstream).
 CANCELLABLE: frozenset[str] = frozenset({"scheduled", "queued", "retrying"})
 # Kept in Redis, left out of the API's status record (and of its OpenAPI schema). reply_to is
-# a Slack response_url: whoever holds it may post to the channel.
-INTERNAL_FIELDS: frozenset[str] = frozenset({"data", "reply_to"})
+# a Slack response_url: whoever holds it may post to the channel. trace_context is the W3C
+# traceparent/tracestate the worker continues (the API shows its trace_id).
+INTERNAL_FIELDS: frozenset[str] = frozenset({"data", "reply_to", "trace_context"})
 StepStatus = Literal["pending", "done", "failed"]
 
 
@@ -82,6 +83,10 @@ class EventRecord(BaseModel):
     not_before: datetime | None = None
     # Who cancelled it: the source, `admin`, or `slack:<user id>`.
     cancelled_by: str | None = None
+    # The trace the event belongs to (config/tracing.py): its id, and the context of the span
+    # that accepted it, which each worker attempt continues.
+    trace_id: str | None = None
+    trace_context: dict[str, str] | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -24,10 +24,11 @@ log = structlog.get_logger("expbridge.notify")
 
 def outcome_text(record: EventRecord) -> str:
     what = f"`{record.type}` on {record.target}"
+    traced = f", trace {record.trace_id}" if record.trace_id else ""
     if record.status == "succeeded":
-        return f":white_check_mark: {what} succeeded (event {record.id})"
+        return f":white_check_mark: {what} succeeded (event {record.id}{traced})"
     error = record.last_error.message if record.last_error is not None else "unknown error"
-    return f":x: {what} failed: {error} (event {record.id}, status dead)"
+    return f":x: {what} failed: {error} (event {record.id}, status dead{traced})"
 
 
 class Notifier:

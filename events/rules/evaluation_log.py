@@ -30,6 +30,8 @@ class RuleEvaluation(BaseModel):
     # The action events queued (for already_fired: those the first firing queued).
     events: list[str] = Field(default_factory=list)
     dry_run: bool = False
+    # The trace of the evaluation (its triggering event's, or the schedule tick's).
+    trace_id: str | None = None
 
 
 class RuleLog:

@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from expbridge.config.tracing import accept_span, context_from
 from expbridge.events import keys as redis_keys
 from expbridge.events.envelope import EventEnvelope
 from expbridge.events.record import Cause, EventRecord
@@ -51,6 +52,7 @@ async def _status(request: web.Request, target_key: str) -> web.Response:
         + (f" by <@{r.cause.user}>" if r.cause and r.cause.user else "")
         + (f", rule {r.cause.rule}" if r.cause and r.cause.rule else "")
         + f") {r.id}"
+        + (f" trace {r.trace_id}" if r.trace_id else "")
         for r in page.records
     ]
     return ephemeral(f"Latest events for {target_key}:\n" + "\n".join(lines))
@@ -78,7 +80,9 @@ async def _queue(request: web.Request, command: SlashCommand, body: bytes) -> we
     key = redis_keys.idempotency(SOURCE, command.trigger_id) if command.trigger_id else None
     fingerprint = hashlib.sha256(body).hexdigest()
     try:
-        accepted = await request.app[keys.ACCEPTOR].accept(record, key, fingerprint)
+        # Slack sends no trace context; the command starts the event's trace.
+        with accept_span(record, context_from(request.headers), f"slack {command.command}"):
+            accepted = await request.app[keys.ACCEPTOR].accept(record, key, fingerprint)
     except (IdempotencyConflict, IdempotencyInFlight):
         return ephemeral("This command was already received.")
     except RedisError:
@@ -87,8 +91,9 @@ async def _queue(request: web.Request, command: SlashCommand, body: bytes) -> we
     structlog.contextvars.bind_contextvars(
         event_id=accepted.event_id, type=event_type, target=record.target
     )
+    traced = f" (trace {record.trace_id})" if record.trace_id else ""
     return ephemeral(
-        f"Queued `{event_type}` for {record.target}: event {accepted.event_id}. "
+        f"Queued `{event_type}` for {record.target}: event {accepted.event_id}{traced}. "
         "The outcome will be posted here."
     )
 

@@ -4,11 +4,15 @@ POST /v1/events/{id}/cancel."""
 from __future__ import annotations
 
 import hashlib
+import json
+from typing import Any
 
 import structlog
 from aiohttp import web
+from opentelemetry.context import Context
 from redis.exceptions import RedisError
 
+from expbridge.config.tracing import TRACE_FIELDS, accept_span, context_from
 from expbridge.events import keys as redis_keys
 from expbridge.events.record import EventRecord
 from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
@@ -25,6 +29,9 @@ from expbridge.service.validation import (
 
 log = structlog.get_logger("expbridge.service")
 routes = web.RouteTableDef()
+CLOUDEVENT_JSON = "application/cloudevents+json"
+TRACE_FIELDS_SET = frozenset(TRACE_FIELDS)
+TRACE_HEADERS = frozenset(f"ce-{name}" for name in TRACE_FIELDS)
 
 
 def accepted_body(event_id: str, event_type: str, status: str = "queued") -> dict[str, object]:
@@ -36,12 +43,23 @@ def accepted_body(event_id: str, event_type: str, status: str = "queued") -> dic
     }
 
 
-def fingerprint(request: web.Request, body: bytes) -> str:
-    """What "the same request" means for idempotency: the same bytes (and CloudEvent headers)."""
+def fingerprint(request: web.Request, body: bytes, raw: dict[str, Any]) -> str:
+    """What "the same request" means for idempotency: the same bytes (and CloudEvent headers).
+    The CloudEvents trace context is left out: a retry under a new trace is the same event."""
+    if request.content_type == CLOUDEVENT_JSON and not TRACE_FIELDS_SET.isdisjoint(raw):
+        rest = {name: value for name, value in raw.items() if name not in TRACE_FIELDS_SET}
+        body = json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(body)
     for name in sorted(h for h in request.headers if h.lower().startswith("ce-")):
-        digest.update(f"\n{name.lower()}:{request.headers[name]}".encode())
+        if name.lower() not in TRACE_HEADERS:
+            digest.update(f"\n{name.lower()}:{request.headers[name]}".encode())
     return digest.hexdigest()
+
+
+def trace_parent(request: web.Request, raw: dict[str, Any], cloudevent: bool) -> Context | None:
+    """The producer's trace: the CloudEvents distributed-tracing extension (structured or
+    binary mode: the event's own context), else the request's traceparent header."""
+    return (context_from(raw) if cloudevent else None) or context_from(request.headers)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -90,8 +108,12 @@ async def post_event(request: web.Request) -> web.Response:
     )
     key = idempotency_key_of(request, envelope.id)
     scoped_key = redis_keys.idempotency(source, key) if key is not None else None
+    parent = trace_parent(request, raw, binary or request.content_type == CLOUDEVENT_JSON)
     try:
-        accepted = await app[keys.ACCEPTOR].accept(record, scoped_key, fingerprint(request, body))
+        with accept_span(record, parent, "POST /v1/events"):
+            accepted = await app[keys.ACCEPTOR].accept(
+                record, scoped_key, fingerprint(request, body, raw)
+            )
     except IdempotencyConflict:
         raise Problem(
             422,

@@ -12,6 +12,7 @@ import aiohttp
 import structlog
 from yarl import URL
 
+from expbridge.config import tracing
 from expbridge.workers.providers.errors import (
     TransientUpstreamError,
     error_for_status,
@@ -59,6 +60,10 @@ class UpstreamHttp:
         self.session = session
         self.provider = provider
         self.base_url = base_url.rstrip("/")
+        base = URL(self.base_url)
+        # For spans: where requests go, and the base path their URL templates start with.
+        self.server = (base.host or "", base.explicit_port)
+        self.base_path = base.path.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.parse_error = parse_error
         self.headers = headers or {}
@@ -74,6 +79,28 @@ class UpstreamHttp:
         params: list[tuple[str, str]] | None = None,
         idempotency_key: str | None = None,
         operation: str = "",
+        template: str | None = None,
+    ) -> UpstreamResponse:
+        """`template`: the path with its placeholders (`/experiments/{id}`), for the span."""
+        url_template = self.base_path + template if template is not None else None
+        with tracing.client_span(method, url_template, self.server, self.provider) as span:
+            response = await self._send(
+                method, path, json_body=json_body, params=params,
+                idempotency_key=idempotency_key, operation=operation,
+            )  # fmt: skip
+            if span is not None:
+                span.set_attribute("http.response.status_code", response.status)
+            return response
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any,
+        params: list[tuple[str, str]] | None,
+        idempotency_key: str | None,
+        operation: str,
     ) -> UpstreamResponse:
         url = self.base_url + path
         if params:
@@ -84,6 +111,7 @@ class UpstreamHttp:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
+        tracing.inject_headers(headers)  # traceparent: the provider sees our request span
         if self.signer is not None:  # signed last, over the exact bytes sent, on every attempt
             headers.update(self.signer(method, url, body))
         started = time.perf_counter()
@@ -96,9 +124,13 @@ class UpstreamHttp:
                 status = response.status
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except TimeoutError as error:
+            tracing.current_outcome(False, "timeout", **{"error.type": "timeout"})
             self._observe(operation, None, started)
             raise TransientUpstreamError(self.provider, f"timed out: {method} {path}") from error
         except aiohttp.ClientError as error:
+            tracing.current_outcome(
+                False, "connection failed", **{"error.type": type(error).__name__}
+            )
             self._observe(operation, None, started)
             raise TransientUpstreamError(
                 self.provider, f"connection failed: {type(error).__name__}"
@@ -119,6 +151,9 @@ class UpstreamHttp:
                 )  # fmt: skip
             return UpstreamResponse(status, None if parsed is _INVALID else parsed)
         code, message = self.parse_error(None if parsed is _INVALID else parsed, text)
+        tracing.current_outcome(
+            False, None, **{"http.response.status_code": status, "error.type": str(status)}
+        )
         raise error_for_status(
             self.provider, status, code=code, message=message, retry_after_s=retry_after, body=text
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from expbridge.config import tracing
 from expbridge.events import keys
 from expbridge.events.record import Cause, EventRecord
 from expbridge.events.rules.evaluation_log import RuleEvaluation
@@ -70,6 +71,7 @@ async def _queue_actions(
             id=new_event_id(), type=action.event, source=SOURCE, target=data.ordering_key,
             data=data.model_dump(mode="json", exclude_unset=True), cause=cause,
         )  # fmt: skip
+        tracing.keep_trace(record)  # the rule's evaluation span: the action carries it on
         idempotency_key = keys.idempotency(SOURCE, f"{claim_id}:{index}")
         try:
             accepted = await deps.acceptor.accept(record, idempotency_key, _fingerprint(record))
@@ -113,6 +115,7 @@ async def act(
     evaluation = RuleEvaluation(
         rule=rule.name, target=target.ordering_key, trigger=trigger, outcome="not_met",
         condition=decision.condition, reasons=list(decision.reasons), dry_run=rule.dry_run,
+        trace_id=tracing.current_trace_id(),
     )  # fmt: skip
     if decision.fire and rule.dry_run:
         evaluation.outcome = "dry_run"
@@ -146,6 +149,7 @@ async def act(
             )
     await deps.rule_log.add(evaluation)
     deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
+    tracing.current_outcome(True, **{"expbridge.rule.outcome": evaluation.outcome})
     log.info(
         f"rule {evaluation.outcome}", rule=rule.name, target=evaluation.target,
         trigger=trigger, condition=evaluation.condition, reasons=evaluation.reasons,

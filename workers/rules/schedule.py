@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from expbridge.config import tracing
 from expbridge.events import keys
 from expbridge.events.record import utcnow
 from expbridge.events.rules.evaluation_log import RuleEvaluation
@@ -52,7 +53,7 @@ async def _evaluate_target(
         evaluation = RuleEvaluation(
             rule=rule.name, target=target.ordering_key, trigger=trigger, outcome="error",
             reasons=[f"could not evaluate: {type(error).__name__}: {error}"],
-            dry_run=rule.dry_run,
+            dry_run=rule.dry_run, trace_id=tracing.current_trace_id(),
         )  # fmt: skip
         await deps.rule_log.add(evaluation)
         deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
@@ -70,11 +71,13 @@ async def evaluate_scheduled_rules(
         if only_due and not await is_due(deps, rule):
             continue
         for target in rule.targets:
-            evaluations.append(await _evaluate_target(deps, rule, target, now, trigger))
+            with tracing.rule_span(rule.name, target.ordering_key):
+                evaluations.append(await _evaluate_target(deps, rule, target, now, trigger))
     return evaluations
 
 
 async def rules_tick(ctx: dict[str, Any]) -> int:
-    """The arq cron job."""
-    evaluations = await evaluate_scheduled_rules(ctx[DEPS])
+    """The arq cron job: a trace of its own (each rule's actions carry it on)."""
+    with tracing.root_span("rules schedule"):
+        evaluations = await evaluate_scheduled_rules(ctx[DEPS])
     return len(evaluations)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from expbridge.config import tracing
 from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events.catalog import CATALOG
 from expbridge.events.record import EventRecord, StepRecord, utcnow
@@ -46,12 +47,13 @@ async def evaluate_threshold_rules(deps: JobDeps, record: EventRecord) -> dict[s
             outcomes.append({"rule": rule.name, "outcome": "not_met", "reasons": [mismatch]})
             continue
         when = rule.rule.when
-        facts = await read_facts(
-            deps, data.target, now=utcnow(), experiment=when.needs_experiment,
-            report=when.needs_report, threshold=fact,
-        )  # fmt: skip
-        decision: Decision = evaluate(rule.rule, facts)
-        evaluation = await act(deps, rule, data.target, decision, record.id, record.id)
+        with tracing.rule_span(rule.name, data.target.ordering_key, trigger=record):
+            facts = await read_facts(
+                deps, data.target, now=utcnow(), experiment=when.needs_experiment,
+                report=when.needs_report, threshold=fact,
+            )  # fmt: skip
+            decision: Decision = evaluate(rule.rule, facts)
+            evaluation = await act(deps, rule, data.target, decision, record.id, record.id)
         outcomes.append(
             evaluation.model_dump(
                 mode="json",

@@ -76,12 +76,14 @@ class ConvertClient:
         key: str | None = None,
         **more: str,
     ) -> UpstreamResponse:
+        route = self.api.route(operation)
         return await self.http.request(
-            self.api.route(operation).method,
+            route.method,
             self._path(operation, project_id, object_id, **more),
             json_body=body,
             idempotency_key=key,
             operation=operation,
+            template=route.path,
         )
 
     @staticmethod

@@ -66,7 +66,10 @@ class QonversionClient:
 
     async def get_experiment(self, experiment_id: str) -> Outcome[Experiment]:
         response = await self.http.request(
-            "GET", f"/experiments/{experiment_id}", operation="get_experiment"
+            "GET",
+            f"/experiments/{experiment_id}",
+            operation="get_experiment",
+            template="/experiments/{experiment_id}",
         )
         return Outcome(response.status, Experiment.model_validate(response.data))
 
@@ -79,6 +82,7 @@ class QonversionClient:
             json_body=changes,
             idempotency_key=idempotency_key,
             operation="update_experiment",
+            template="/experiments/{experiment_id}",
         )
         return Outcome(response.status, Experiment.model_validate(response.data))
 
@@ -91,6 +95,7 @@ class QonversionClient:
             json_body={"status": status},
             idempotency_key=idempotency_key,
             operation="set_status",
+            template="/experiments/{experiment_id}/status",
         )
         return Outcome(response.status, Experiment.model_validate(response.data))
 
@@ -101,7 +106,11 @@ class QonversionClient:
         if starting_after is not None:
             params.append(("starting_after", starting_after))
         response = await self.http.request(
-            "GET", "/experiments", params=params, operation="list_experiments"
+            "GET",
+            "/experiments",
+            params=params,
+            operation="list_experiments",
+            template="/experiments",
         )
         return Outcome(response.status, ExperimentList.model_validate(response.data))
 
@@ -125,6 +134,7 @@ class QonversionClient:
             json_body=body,
             idempotency_key=idempotency_key,
             operation="create_experiment",
+            template="/experiments",
         )
         return Outcome(response.status, Experiment.model_validate(response.data))
 
@@ -134,12 +144,16 @@ class QonversionClient:
             f"/experiments/{experiment_id}",
             idempotency_key=idempotency_key,
             operation="delete_experiment",
+            template="/experiments/{experiment_id}",
         )
         return Outcome(response.status, None)
 
     async def list_groups(self, experiment_id: str) -> Outcome[GroupList]:
         response = await self.http.request(
-            "GET", f"/experiments/{experiment_id}/groups", operation="list_groups"
+            "GET",
+            f"/experiments/{experiment_id}/groups",
+            operation="list_groups",
+            template="/experiments/{experiment_id}/groups",
         )
         return Outcome(response.status, GroupList.model_validate(response.data))
 
@@ -152,6 +166,7 @@ class QonversionClient:
             json_body=body,
             idempotency_key=idempotency_key,
             operation="create_group",
+            template="/experiments/{experiment_id}/groups",
         )
         return Outcome(response.status, Group.model_validate(response.data))
 
@@ -164,6 +179,7 @@ class QonversionClient:
             json_body={"group_id": group_id},
             idempotency_key=idempotency_key,
             operation="attach_user",
+            template="/experiments/{experiment_id}/users/{user_id}",
         )
         return Outcome(response.status, ExperimentUser.model_validate(response.data or {}))
 
@@ -175,6 +191,7 @@ class QonversionClient:
             f"/experiments/{experiment_id}/users/{_segment(user_id)}",
             idempotency_key=idempotency_key,
             operation="detach_user",
+            template="/experiments/{experiment_id}/users/{user_id}",
         )
         return Outcome(response.status, None)
 
@@ -184,5 +201,6 @@ class QonversionClient:
             "/experiments/summary",
             params=[(FILTER_PARAM, experiment_id)],
             operation="fetch_summary",
+            template="/experiments/summary",
         )
         return Outcome(response.status, normalise_summary(response.data, experiment_id))

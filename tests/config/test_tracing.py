@@ -1,0 +1,88 @@
+"""config/tracing.py: on only with an OTLP endpoint, W3C context in and out, ids on log lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+import structlog
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from expbridge.config.logging import configure_logging
+from expbridge.config.tracing import (
+    configure_tracing,
+    context_from,
+    current_carrier,
+    tracing_on,
+    tracing_wanted,
+)
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}
+
+
+@pytest.mark.parametrize(
+    ("env", "wanted"),
+    [
+        ({}, False),
+        ({"OTEL_SERVICE_NAME": "x", "OTEL_TRACES_SAMPLER": "always_on"}, False),
+        (ENDPOINT, True),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:1/v1/traces"}, True),
+        ({**ENDPOINT, "OTEL_SDK_DISABLED": "true"}, False),
+        ({**ENDPOINT, "OTEL_TRACES_EXPORTER": "none"}, False),
+    ],
+)
+def test_on_only_with_an_endpoint(env: dict[str, str], wanted: bool) -> None:
+    assert tracing_wanted(env) is wanted
+
+
+def test_unset_or_unsupported_leaves_the_no_op_tracer() -> None:
+    assert configure_tracing("expbridge-test", {}) is False
+    grpc = {**ENDPOINT, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    assert configure_tracing("expbridge-test", grpc) is False
+    assert not tracing_on()
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+@pytest.mark.parametrize(
+    "carrier",
+    [None, {}, {"traceparent": "garbage"}, {"traceparent": 7},
+     {"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}],
+)  # fmt: skip
+def test_no_or_malformed_context_is_none(carrier: Any) -> None:
+    assert context_from(carrier) is None
+
+
+def test_context_round_trips_with_tracestate() -> None:
+    context = context_from({"traceparent": TRACEPARENT, "tracestate": "vendor=1"})
+    assert context is not None
+    span = trace.NonRecordingSpan(trace.get_current_span(context).get_span_context())
+    with trace.use_span(span):
+        assert current_carrier() == {"traceparent": TRACEPARENT, "tracestate": "vendor=1"}
+    assert current_carrier() is None
+
+
+def test_log_lines_carry_the_active_span(capsys: pytest.CaptureFixture[str]) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()  # local: the process's global provider stays unset
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        configure_logging("json", "INFO")
+        log = structlog.get_logger("expbridge.test")
+        with provider.get_tracer("test").start_as_current_span("work") as span:
+            log.info("inside")
+            logging.getLogger("arq.worker").info("stdlib inside")
+        log.info("outside")
+        lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        context = span.get_span_context()
+        ids = (trace.format_trace_id(context.trace_id), trace.format_span_id(context.span_id))
+        assert [(x.get("trace_id"), x.get("span_id")) for x in lines] == [ids, ids, (None, None)]
+        assert [s.name for s in exporter.get_finished_spans()] == ["work"]
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
