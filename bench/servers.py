@@ -1,5 +1,8 @@
 """The three servers of the accept benchmark, each run in its own process:
-`python -m bench.servers bare|enqueue|expbridge PORT REDIS_URL TOKEN`."""
+`python -m bench.servers bare|enqueue|expbridge PORT REDIS_URL TOKEN`.
+
+The bare and enqueue servers run on the same event loop as `expbridge serve` (uvloop when
+installed)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ except ImportError:
     from asyncio import new_event_loop
 from arq.connections import RedisSettings, create_pool
 
+from expbridge.cli import event_loop
+from expbridge.cli.processes import serve_forever
+from expbridge.config.file import FileConfig
 from expbridge.config.loading import load_settings
 from expbridge.config.logging import configure_logging
-from expbridge.service.app import create_app
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -53,26 +58,26 @@ def enqueue_app(redis_url: str) -> web.Application:
     return app
 
 
-def expbridge_app(redis_url: str, token: str) -> web.Application:
+def serve_expbridge(port: int, redis_url: str, token: str) -> None:
+    """Exactly `expbridge serve` (the same start-up, heap freeze and event loop)."""
     settings = load_settings(
         redis_url=redis_url,
         sources={"bench": {"token": token}},
         queue_name="bench:queue",
         log_format="json",
+        port=port,
     )
     # The same INFO request logging as production, written to wherever stdout goes.
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)
+    event_loop.run(serve_forever(settings, FileConfig()))
 
 
 def main() -> None:
     kind, port, redis_url, token = sys.argv[1:5]
-    if kind == "bare":
-        app = bare_app()
-    elif kind == "enqueue":
-        app = enqueue_app(redis_url)
-    else:
-        app = expbridge_app(redis_url, token)
+    if kind == "expbridge":
+        serve_expbridge(int(port), redis_url, token)
+        return
+    app = bare_app() if kind == "bare" else enqueue_app(redis_url)
     # The same event loop as `expbridge serve` (uvloop when installed), for all three servers.
     web.run_app(
         app, host="127.0.0.1", port=int(port), print=None, access_log=None, loop=new_event_loop()

@@ -15,6 +15,7 @@ from aiohttp import web
 from arq import Worker
 from yarl import URL
 
+from expbridge.cli.event_loop import freeze_heap
 from expbridge.config.file import FileConfig
 from expbridge.config.settings import Settings, SourceCredentials
 from expbridge.service.app import create_app
@@ -73,6 +74,7 @@ async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    freeze_heap()
     log.info("ingress listening", url=f"http://{settings.host}:{settings.port}")
     try:
         yield runner
@@ -84,7 +86,7 @@ async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[
 
 @contextlib.asynccontextmanager
 async def worker(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
-    arq_worker = create_worker(settings)
+    arq_worker = create_worker(settings, after_startup=freeze_heap)
     task = asyncio.create_task(arq_worker.async_run())
     log.info("worker started", queue=settings.queue_name)
     try:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 from expbridge.config.tracing import add_trace_ids
@@ -31,11 +32,16 @@ def redact_secrets(
     return event_dict
 
 
+def _orjson_text(value: Any, default: Any = None, **_: Any) -> str:
+    # orjson renders a line about 5x faster than the json module (bench/accept_throughput.py).
+    return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _renderer(log_format: str) -> Any:
     use_console = log_format == "console" or (log_format == "auto" and sys.stdout.isatty())
     if use_console:
         return structlog.dev.ConsoleRenderer()
-    return structlog.processors.JSONRenderer()
+    return structlog.processors.JSONRenderer(serializer=_orjson_text)
 
 
 class NamedWriteLogger(structlog.WriteLogger):

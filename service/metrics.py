@@ -53,6 +53,7 @@ class IngressMetrics:
             ["type", "source", "outcome", "status_class"],
             registry=self.registry,
         )
+        self._received_children: dict[tuple[str | None, str | None, int, bool], Counter] = {}
         self.queue_depth = Gauge(
             "expbridge_queue_depth",
             "Jobs in the arq queue (one per target with pending events; deferred retries too)",
@@ -79,13 +80,19 @@ class IngressMetrics:
     def event_received(
         self, event_type: str | None, source: str | None, status: int, replayed: bool
     ) -> None:
-        outcome = ("replayed" if replayed else "accepted") if status < 400 else "rejected"
-        self.events_received.labels(
-            event_type if event_type in self.event_types else UNKNOWN,
-            source or UNKNOWN,
-            outcome,
-            f"{status // 100}xx",
-        ).inc()
+        labels = (event_type, source, status, replayed)
+        child = self._received_children.get(labels)
+        if child is None:  # once per label set: labels() checks and locks on every call
+            outcome = ("replayed" if replayed else "accepted") if status < 400 else "rejected"
+            child = self.events_received.labels(
+                event_type if event_type in self.event_types else UNKNOWN,
+                source or UNKNOWN,
+                outcome,
+                f"{status // 100}xx",
+            )
+            if event_type is None or event_type in self.event_types:
+                self._received_children[labels] = child
+        child.inc()
 
     async def read_queues(self, redis: Redis, queue_name: str) -> None:
         """Refresh the queue gauges (called by the /metrics handler, so values are current)."""

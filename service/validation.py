@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from expbridge.events.catalog import CATALOG, EventData
@@ -45,7 +45,9 @@ def unprocessable(detail: str, errors: list[dict[str, str]]) -> Problem:
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(body)
+        # orjson: C speed, strict UTF-8, nesting over 1024 levels refused; integers beyond 64
+        # bits read as floats (RFC 8259 calls them not interoperable).
+        parsed = orjson.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}") from None
     except RecursionError:

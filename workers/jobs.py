@@ -32,7 +32,7 @@ log = structlog.get_logger("expbridge.worker")
 
 def _result_of(value: Any) -> dict[str, Any] | None:
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return value.model_dump(mode="json", exclude_none=True)  # unknowns left out
     return value if isinstance(value, dict) else None
 
 
@@ -208,7 +208,7 @@ async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
     await deps.scripts.finish(
         keys=deps.scripts.finish_keys(record.id, record.target),
         args=[
-            record.id, record.model_dump_json(), now_ms, deps.job_expiry_ms,
+            record.id, record.stored_json(), now_ms, deps.job_expiry_ms,
             deps.retention_ms, "1" if status == "dead" else "0",
         ],
     )  # fmt: skip

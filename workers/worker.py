@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -107,11 +107,15 @@ async def worker_deps(
         await redis.aclose()
 
 
-def _on_startup(settings: Settings, rules: RuleBook) -> Any:
+def _on_startup(
+    settings: Settings, rules: RuleBook, after_startup: Callable[[], None] | None
+) -> Any:
     async def on_startup(ctx: dict[str, Any]) -> None:
         metrics = WorkerMetrics()
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
+        if after_startup is not None:
+            after_startup()
 
     return on_startup
 
@@ -143,10 +147,12 @@ def create_worker(
     *,
     burst: bool = False,
     file_config: FileConfig | None = None,
+    after_startup: Callable[[], None] | None = None,
     **overrides: Any,
 ) -> Worker:
     """`file_config`: the YAML file's content (default: read from EXPBRIDGE_CONFIG). Its rules
-    are checked here, so a bad rule stops start-up with a ConfigError."""
+    are checked here, so a bad rule stops start-up with a ConfigError. `after_startup` runs
+    once the jobs' dependencies are open (the CLI freezes the heap there)."""
     w = settings.worker
     rules = compile_rules(file_config or load_config(settings), settings)
     # Schedule rules: a tick at start-up and every minute; each rule runs when its interval is
@@ -161,7 +167,7 @@ def create_worker(
         "cron_jobs": cron_jobs,
         "redis_settings": redis_settings(settings),
         "queue_name": settings.queue_name,
-        "on_startup": _on_startup(settings, rules),
+        "on_startup": _on_startup(settings, rules, after_startup),
         "on_shutdown": _on_shutdown,
         "on_job_start": _on_job_start,
         "poll_delay": w.poll_delay_s,

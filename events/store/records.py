@@ -18,4 +18,4 @@ class EventStore:
 
     async def save(self, record: EventRecord) -> None:
         """Write a record that is still in flight (terminal ones go through the FINISH script)."""
-        await self.redis.set(keys.event(record.id), record.model_dump_json())
+        await self.redis.set(keys.event(record.id), record.stored_json())

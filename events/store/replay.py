@@ -58,7 +58,7 @@ class Replayer:
             keys=self.scripts.finish_keys(record.id, record.target),
             args=[
                 record.id,
-                requeued(record).model_dump_json(),
+                requeued(record).stored_json(),
                 int(time.time() * 1000),
                 self.job_expiry_ms,
             ],

@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 import structlog
 from aiohttp import web
 from opentelemetry.context import Context
@@ -14,7 +15,7 @@ from redis.exceptions import RedisError
 
 from expbridge.config.tracing import TRACE_FIELDS, accept_span, context_from
 from expbridge.events import keys as redis_keys
-from expbridge.events.record import EventRecord
+from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
@@ -97,8 +98,11 @@ async def post_event(request: web.Request) -> web.Response:
     request[keys.RECEIVED_TYPE] = envelope.type
     aliases = app[keys.TARGET_ALIASES]
     event = validate_event(envelope, aliases)
+    now = utcnow()
     record = EventRecord(
         id=new_event_id(),
+        received_at=now,
+        updated_at=now,
         type=envelope.type,
         source=source,
         target=event.ordering_key,
@@ -141,8 +145,11 @@ async def post_event(request: web.Request) -> web.Response:
     headers = {"Location": f"/v1/events/{accepted.event_id}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return web.json_response(
-        accepted_body(accepted.event_id, record.type, record.status), status=202, headers=headers
+    return web.Response(
+        body=orjson.dumps(accepted_body(accepted.event_id, record.type, record.status)),
+        status=202,
+        headers=headers,
+        content_type="application/json",
     )
 
 

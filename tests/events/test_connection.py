@@ -103,3 +103,26 @@ async def test_a_pool_through_a_real_sentinel_reaches_the_master(
         assert await direct.zcard("q:sentinel") == 1
     finally:
         await direct.aclose()
+
+
+async def test_commands_are_packed_by_hiredis_and_behave_as_before(redis_url: str) -> None:
+    from redis.exceptions import DataError
+
+    redis = await create_redis(load_settings(redis_url=redis_url))
+    try:
+        await redis.set("expbridge:test:packing", "é", px=60_000)
+        assert await redis.get("expbridge:test:packing") == "é".encode()
+        assert await redis.zadd("expbridge:test:packing:z", {"a": 1.5}) == 1
+        assert await redis.zrangebyscore("expbridge:test:packing:z", float("-inf"), 2) == [b"a"]
+        assert (await redis.config_get("maxmemory"))["maxmemory"] is not None  # "CONFIG GET"
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr("expbridge:test:packing:n")
+            pipe.delete("expbridge:test:packing", "expbridge:test:packing:z")
+            assert (await pipe.execute())[1] == 2
+        with pytest.raises(DataError):
+            await redis.set("expbridge:test:packing", None)  # type: ignore[arg-type]
+        connection = redis.connection_pool.make_connection()
+        assert type(connection).__name__.startswith("HiredisPacked")
+        await connection.disconnect()
+    finally:
+        await redis.aclose()
