@@ -32,7 +32,7 @@ log = structlog.get_logger("expbridge.worker")
 
 def _result_of(value: Any) -> dict[str, Any] | None:
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_none=True)  # unknowns left out
+        return value.model_dump(mode="json")
     return value if isinstance(value, dict) else None
 
 
