@@ -44,6 +44,7 @@ test: lint unit
 bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.pickup_latency
 	$(BIN)/python -m bench.accept_throughput
+	$(BIN)/python -m bench.worker_throughput
 
 clean:
 	rm -rf $(VENV) .expbridge .mypy_cache .ruff_cache .pytest_cache
