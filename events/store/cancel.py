@@ -84,7 +84,7 @@ class Canceller:
                 keys.arq_in_progress(job_id), keys.arq_retry(job_id),
             ],
             args=[
-                record.id, raw, number, done.model_dump_json(), job_id, int(time.time() * 1000),
+                record.id, raw, number, done.stored_json(), job_id, int(time.time() * 1000),
                 self.job_expiry_ms, self.retention_ms, f"cancelled:{record.status}",
             ],
         )  # fmt: skip
