@@ -14,7 +14,9 @@ from arq.connections import ArqRedis
 from expbridge.config.loading import ConfigError, load_settings
 from expbridge.config.settings import Settings
 from expbridge.events import keys
+from expbridge.events.callbacks import Callbacks
 from expbridge.events.record import EventStatus
+from expbridge.events.store.acceptor import Acceptor
 from expbridge.events.store.cancel import Cancellation, Canceller
 from expbridge.events.store.connection import create_redis
 from expbridge.events.store.listing import dead_letter_page, scan_index
@@ -89,7 +91,12 @@ def cancel_event(event_id: str) -> None:
     """Cancel a scheduled, queued or retrying event; print its record."""
 
     async def action(redis: ArqRedis, settings: Settings) -> Cancellation:
-        return await Canceller(redis, settings).cancel(event_id, "admin")
+        acceptor = Acceptor(redis, settings)
+        try:
+            callbacks = Callbacks(acceptor, settings.sources)
+            return await Canceller(redis, settings, callbacks).cancel(event_id, "admin")
+        finally:
+            await acceptor.close()
 
     done = _with_redis(action)
     if done.record is None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from expbridge.config import tracing
 from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.settings import SourceCredentials
 from expbridge.events import keys
@@ -85,6 +86,11 @@ def cloudevent(
     }
 
 
+def _trace_id_of(carrier: dict[str, str]) -> str | None:
+    parts = carrier.get("traceparent", "").split("-")
+    return parts[1] if len(parts) == 4 else None
+
+
 class Callbacks:
     """Queues the callbacks a source subscribed to (shared by the workers and the ingress)."""
 
@@ -99,9 +105,16 @@ class Callbacks:
         )
 
     async def queue(
-        self, source: str, outcome: CallbackOutcome, subject: str, data: Any
+        self,
+        source: str,
+        outcome: CallbackOutcome,
+        subject: str,
+        data: Any,
+        trace_context: dict[str, str] | None = None,
     ) -> list[str]:
-        """Queue one callback per subscription of `source` that wants `outcome`; the ids."""
+        """Queue one callback per subscription of `source` that wants `outcome`; the ids.
+        The callback joins the active trace (the attempt that ended the event), else the one
+        given: its delivery sends `traceparent` on to the receiver."""
         credentials = self.sources.get(source)
         if credentials is None:
             return []
@@ -119,6 +132,10 @@ class Callbacks:
                 id=callback_id, type=CALLBACK_EVENT, source=source, target=target.ordering_key,
                 data=body.model_dump(mode="json"),
             )  # fmt: skip
+            tracing.keep_trace(record)
+            if record.trace_context is None and trace_context is not None:
+                record.trace_context = trace_context
+                record.trace_id = _trace_id_of(trace_context)
             once = f"{subject}:{outcome}:{subscription.name}"
             scoped = keys.idempotency(
                 source, "callback:" + hashlib.sha256(once.encode()).hexdigest()
@@ -142,4 +159,6 @@ class Callbacks:
         Callbacks about callbacks are never sent."""
         if record.type == CALLBACK_EVENT or not self.wanted(record.source, outcome):
             return []
-        return await self.queue(record.source, outcome, record.id, record.public())
+        return await self.queue(
+            record.source, outcome, record.id, record.public(), record.trace_context
+        )

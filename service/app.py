@@ -8,6 +8,7 @@ from aiohttp import web
 
 from expbridge.config.file import FileConfig
 from expbridge.config.settings import Settings
+from expbridge.events.callbacks import Callbacks
 from expbridge.events.catalog import CATALOG
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
@@ -39,7 +40,9 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
     app[keys.ACCEPTOR] = Acceptor(redis, app[keys.SETTINGS])
     settings = app[keys.SETTINGS]
     app[keys.REPLAYER] = Replayer(redis, settings.queue_name, settings.job_expiry_ms)
-    app[keys.CANCELLER] = Canceller(redis, settings)
+    app[keys.CANCELLER] = Canceller(
+        redis, settings, Callbacks(app[keys.ACCEPTOR], settings.sources)
+    )
     app[keys.RULE_LOG] = RuleLog(redis, settings.rules.evaluations_kept)
     secret = settings.slack.signing_secret
     app[keys.SLACK_VERIFIER] = SlackVerifier(secret.get_secret_value(), redis) if secret else None

@@ -45,6 +45,7 @@ async def hook(request: web.Request) -> web.Response:
     request.app[RECEIVED].append({
         "path": request.path, "webhook_id": headers.get("webhook-id"),
         "signature": headers.get("webhook-signature"), "content_type": headers.get("content-type"),
+        "traceparent": headers.get("traceparent"),
         "verified_by": verified, "event": json.loads(body) if verified else None,
         "answered": int(behaviour.get("status", 503)) if failing else 204,
     })  # fmt: skip

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from expbridge.config.settings import Settings
 from expbridge.events import keys
+from expbridge.events.callbacks import Callbacks
 from expbridge.events.record import CANCELLABLE, EventRecord, utcnow
 from expbridge.events.store.queue import QueueScripts
 
@@ -39,8 +40,13 @@ def cancelled(record: EventRecord, by: str) -> EventRecord:
 
 
 class Canceller:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(
+        self, redis: Redis, settings: Settings, callbacks: Callbacks | None = None
+    ) -> None:
         self.redis = redis
+        # The source's `cancelled` callbacks, queued once the cancel is done (after the script:
+        # a process that dies in between has cancelled the event without calling back).
+        self.callbacks = callbacks
         self.scripts = QueueScripts(redis, settings.queue_name)
         self.job_expiry_ms = settings.job_expiry_ms
         # Kept like dead ones: as long as finished records.
@@ -67,6 +73,8 @@ class Canceller:
             done = cancelled(record, by)
             answer = await self._run(record, raw, dispatch, done)
             if answer == "cancelled":
+                if self.callbacks is not None:
+                    await self.callbacks.event_outcome(done, "cancelled")
                 return Cancellation("cancelled", done)
             if answer == "running":
                 return Cancellation("running", record)

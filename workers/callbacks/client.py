@@ -14,6 +14,7 @@ import structlog
 from standardwebhooks.webhooks import Webhook
 from yarl import URL
 
+from expbridge.config import tracing
 from expbridge.config.settings import Settings
 from expbridge.events.callbacks import CallbackData
 from expbridge.workers.callbacks.guard import (
@@ -103,6 +104,13 @@ class CallbackClient:
             "webhook-signature": signatures,
             "User-Agent": "expbridge-callbacks",
         }
+        with tracing.client_span("POST", None, (url.host or "-", url.port), provider):
+            return await self._post(url, provider, body, headers)
+
+    async def _post(
+        self, url: URL, provider: str, body: bytes, headers: dict[str, str]
+    ) -> Outcome[dict[str, object]]:
+        tracing.inject_headers(headers)  # traceparent: the receiver can join the event's trace
         started = time.perf_counter()
         try:
             async with self._open().post(
@@ -125,6 +133,7 @@ class CallbackClient:
         delivered = 200 <= status < 300
         retryable = status in (408, 425, 429) or status >= 500
         self._observe("delivered" if delivered else "failed" if retryable else "rejected", started)
+        tracing.current_outcome(delivered, None, **{"http.response.status_code": status})
         answer = redact_body(kept.decode(errors="replace")) or ""
         log.info(
             "callback attempt", destination=provider, upstream_status=status,

@@ -247,3 +247,32 @@ async def test_callback_attempts_are_counted_by_outcome(
         "expbridge_callback_duration_seconds_count", {"outcome": "delivered"}
     )
     assert durations == 1
+
+
+async def test_a_cancelled_event_is_called_back_with_the_producers_trace(
+    subscribed: Callable[..., Settings], receivers: Any, sandbox: Any
+) -> None:
+    secret = new_secret()
+    receiver = await receivers(secret)
+    settings = subscribed({"url": receiver.url, "secrets": [secret], "outcomes": ["cancelled"]})
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traceparent = f"00-{trace_id}-00f067aa0ba902b7-01"
+    async with running_ingress(settings) as ingress:
+        response = await ingress.post_event(
+            start_event("exp_never"), headers={"traceparent": traceparent}
+        )
+        event_id = (await response.json())["id"]
+        async with ingress.session.post(
+            ingress.url(f"/v1/events/{event_id}/cancel"),
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ) as answer:
+            assert answer.status == 200, await answer.text()
+        await run_worker_burst(settings)
+        [callback] = await callback_records(ingress)
+    [got] = await receiver.received()
+    event = got["event"]
+    assert event["type"] == "expbridge.event.cancelled" and event["subject"] == event_id
+    assert event["data"]["status"] == "cancelled" and got["verified_by"] == [0]
+    # The callback belongs to the producer's trace, and says so to the receiver.
+    assert callback["trace_id"] == trace_id
+    assert got["traceparent"] is not None and got["traceparent"].split("-")[1] == trace_id
