@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test test-browser lint typecheck unit bench clean
+.PHONY: run test test-browser lint typecheck unit bench simulate clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("expbridge needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -45,6 +45,10 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.pickup_latency
 	$(BIN)/python -m bench.accept_throughput
 	$(BIN)/python -m bench.worker_throughput
+
+# The lifecycle rules' statistics simulated (bench/rules_simulation.py); fails if a target is missed.
+simulate: $(STAMP_DEV)
+	$(BIN)/python -m bench.rules_simulation --check
 
 clean:
 	rm -rf $(VENV) .expbridge .mypy_cache .ruff_cache .pytest_cache
