@@ -16,6 +16,12 @@ CLOUDEVENT_ATTRIBUTES = {
 }  # fmt: skip
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
+_SCHEDULE_SCHEMA: dict[str, Any] = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "when the event takes effect: RFC 3339 with a zone, at most "
+    "EXPBRIDGE_MAX_SCHEDULE_AHEAD_S ahead (default 90 days); in the past means now",
+}
 
 
 class EventEnvelope(BaseModel):
@@ -31,6 +37,9 @@ class EventEnvelope(BaseModel):
     specversion: Literal["1.0"] | None = None
     subject: str | None = None
     datacontenttype: str | None = None
+    # Checked where the schedule-ahead limit is known (service/validation.py), so the 422 can
+    # say what is wrong: not RFC 3339, no zone, or too far ahead.
+    not_before: Any = Field(None, json_schema_extra=_SCHEDULE_SCHEMA)
 
 
 class CloudEventEnvelope(EventEnvelope):
@@ -40,6 +49,8 @@ class CloudEventEnvelope(EventEnvelope):
     source: NonEmpty
     specversion: Literal["1.0"]
     time: AwareDatetime | None = None
+    # The extension attribute that schedules a CloudEvent (extension names have no `_`).
+    notbefore: Any = Field(None, json_schema_extra=_SCHEDULE_SCHEMA)
 
     @model_validator(mode="before")
     @classmethod

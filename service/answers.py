@@ -35,10 +35,11 @@ class EventLinks(Answer):
 
 
 class AcceptedEvent(Answer):
-    """202 for POST /v1/events: the event is durably queued (or was, for a replayed answer)."""
+    """202 for POST /v1/events: the event is durably queued (or was, for a replayed answer);
+    `scheduled` when its not_before is ahead."""
 
     id: str
-    status: Literal["queued"]
+    status: Literal["queued", "scheduled"]
     type: str
     links: EventLinks
 

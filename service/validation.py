@@ -140,7 +140,7 @@ def not_before_of(envelope: EventEnvelope, now: datetime, max_ahead_s: float) ->
     extension attribute `notbefore` of a CloudEvent. A 422 names the field when it is not an
     RFC 3339 time with a zone, or is further ahead than the limit."""
     name = "notbefore" if isinstance(envelope, CloudEventEnvelope) else "not_before"
-    value = (envelope.model_extra or {}).get(name)
+    value = getattr(envelope, name, None)
     if value is None:
         return None
     try:

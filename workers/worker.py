@@ -28,8 +28,10 @@ from expbridge.events.store.queue import (
     job_serializer,
 )
 from expbridge.events.store.records import EventStore
+from expbridge.events.store.scheduled import DueEvents
 from expbridge.workers.clients import build_clients
 from expbridge.workers.deps import DEPS, JobDeps
+from expbridge.workers.due_events import start_promoting, stop_promoting
 from expbridge.workers.jobs import process_event
 from expbridge.workers.metrics import WorkerMetrics
 from expbridge.workers.metrics_server import start_metrics_server
@@ -42,6 +44,7 @@ from expbridge.workers.rules.schedule import rules_tick
 # Our own policy decides when an event gives up; arq must never stop a schedule first.
 UNLIMITED_TRIES = 1_000_000_000
 METRICS_SERVER = "expbridge_metrics_server"
+DUE_EVENTS_TASK = "expbridge_due_events"
 # One pass over the schedule rules reads two things per target; more than one event's budget.
 SCHEDULE_TIMEOUT_S = 300
 
@@ -114,6 +117,7 @@ def _on_startup(
         metrics = WorkerMetrics()
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
+        ctx[DUE_EVENTS_TASK] = start_promoting(DueEvents(ctx["redis"], settings), settings)
         if after_startup is not None:
             after_startup()
 
@@ -121,6 +125,7 @@ def _on_startup(
 
 
 async def _on_shutdown(ctx: dict[str, Any]) -> None:
+    await stop_promoting(ctx.get(DUE_EVENTS_TASK))
     deps: JobDeps | None = ctx.get(DEPS)
     if deps is not None:
         await close_deps(deps)

@@ -23,6 +23,13 @@ from expbridge.events.record import EventRecord
 from expbridge.events.store.queue import QueueScripts
 
 
+def _due_ms(record: EventRecord) -> str:
+    """When a scheduled event is due, for the ACCEPT script; '' for one that joins its line."""
+    if record.status != "scheduled" or record.not_before is None:
+        return ""
+    return str(int(record.not_before.timestamp() * 1000))
+
+
 def new_event_id() -> str:
     """`evt_` and 32 hex digits: the time in microseconds (13) and 76 random bits (19). Events
     accepted in the same millisecond share an index score, and the index breaks ties by id:
@@ -82,6 +89,7 @@ class Acceptor:
                     str(now_ms),
                     str(self.job_expiry_ms),
                     "1" if idempotency_key else "0",
+                    _due_ms(record),
                 ]
             )
             status, prior = await self._submit(keys, args)

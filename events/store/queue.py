@@ -35,6 +35,7 @@ ACCEPT = _script("accept.lua")
 FINISH = _script("finish.lua")
 REQUEUE_DEAD = _script("requeue_dead.lua")
 CANCEL = _script("cancel.lua")
+PROMOTE_DUE = _script("promote_due.lua")
 
 # The trailing ARGV of every queue script (read by lua/dispatch.lua).
 LAYOUT = (keys.ARQ_JOB_PREFIX, keys.DISPATCH_PREFIX, keys.JOB_ID_SEPARATOR, JOB_FUNCTION)
@@ -74,6 +75,7 @@ class QueueScripts:
         self.finish = QueueScript(redis, FINISH)
         self.requeue_dead = QueueScript(redis, REQUEUE_DEAD)
         self.cancel = QueueScript(redis, CANCEL)
+        self.promote_due = QueueScript(redis, PROMOTE_DUE)
 
     def accept_keys(self, idempotency_key: str, event_id: str, ordering_key: str) -> list[str]:
         return [
@@ -83,6 +85,7 @@ class QueueScripts:
             self.queue_name,
             keys.EVENT_INDEX,
             keys.dispatch_counter(event_id),
+            keys.SCHEDULED,
         ]
 
     def finish_keys(self, event_id: str, ordering_key: str) -> list[str]:

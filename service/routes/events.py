@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from expbridge.config.tracing import TRACE_FIELDS, accept_span, context_from
 from expbridge.events import keys as redis_keys
 from expbridge.events.record import EventRecord, utcnow
+from expbridge.events.schedule import is_due
 from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
@@ -23,6 +24,7 @@ from expbridge.service.received_counter import counted_as_received
 from expbridge.service.validation import (
     JSON_TYPES,
     binary_mode_envelope,
+    not_before_of,
     parse_envelope,
     parse_json_object,
     validate_event,
@@ -99,6 +101,7 @@ async def post_event(request: web.Request) -> web.Response:
     aliases = app[keys.TARGET_ALIASES]
     event = validate_event(envelope, aliases)
     now = utcnow()
+    not_before = not_before_of(envelope, now, app[keys.SETTINGS].max_schedule_ahead_s)
     record = EventRecord(
         id=new_event_id(),
         received_at=now,
@@ -106,6 +109,8 @@ async def post_event(request: web.Request) -> web.Response:
         type=envelope.type,
         source=source,
         target=event.ordering_key,
+        status="queued" if is_due(not_before, now) else "scheduled",
+        not_before=not_before,
         producer_id=envelope.id,
         time=envelope.time,
         data=event.data.model_dump(mode="json", exclude_unset=True),
