@@ -65,6 +65,6 @@ class DueEvents:
                 keys.SCHEDULED, keys.event(event_id), keys.order(record.target),
                 self.scripts.queue_name, keys.dispatch_counter(event_id),
             ],
-            args=[event_id, raw, queued.model_dump_json(), now_ms, self.job_expiry_ms],
+            args=[event_id, raw, queued.stored_json(), now_ms, self.job_expiry_ms],
         )  # fmt: skip
         return bool(moved)
