@@ -45,6 +45,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.pickup_latency
 	$(BIN)/python -m bench.accept_throughput
 	$(BIN)/python -m bench.worker_throughput
+	$(BIN)/python -m bench.console_pages
 
 # The lifecycle rules' statistics simulated (bench/rules_simulation.py); fails if a target is missed.
 simulate: $(STAMP_DEV)

@@ -53,6 +53,7 @@ async def scan_index(
     since_ms: int | None = None,
     until_ms: int | None = None,
     keep: Callable[[EventRecord], bool] = lambda _: True,
+    max_scanned: int = MAX_SCANNED,
 ) -> Page:
     position = decode_cursor(cursor) if cursor else None
     upper: int | str = until_ms if until_ms is not None else "+inf"
@@ -62,7 +63,7 @@ async def scan_index(
     found: list[EventRecord] = []
     last: tuple[float, str] | None = None
     offset = scanned = 0
-    while len(found) < limit and scanned < MAX_SCANNED:
+    while len(found) < limit and scanned < max_scanned:
         rows = await redis.zrevrangebyscore(
             index, upper, lower, start=offset, num=BATCH, withscores=True
         )
@@ -112,12 +113,17 @@ class EventFilter:
 
 
 async def event_page(
-    redis: Redis, wanted: EventFilter, *, limit: int, cursor: str | None = None
+    redis: Redis,
+    wanted: EventFilter,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    max_scanned: int = MAX_SCANNED,
 ) -> Page:
     """Events, newest accepted first (GET /v1/events and the console's events page)."""
     return await scan_index(
         redis, keys.EVENT_INDEX, limit=limit, cursor=cursor, since_ms=_ms(wanted.since),
-        until_ms=_ms(wanted.until), keep=wanted.keeps,
+        until_ms=_ms(wanted.until), keep=wanted.keeps, max_scanned=max_scanned,
     )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from expbridge.events.record import EventStatus
+from expbridge.events.record import CANCELLABLE, EventStatus
 from expbridge.events.store.listing import event_page, status_counts
 from expbridge.service import app_keys as keys
 from expbridge.service.console.filters import PAGE_SIZE, EventsQuery, parse_query
@@ -64,7 +64,7 @@ async def event_view(request: web.Request) -> web.Response:
         "sent": json.dumps(record.data, indent=2, sort_keys=True),
         "result": json.dumps(record.result, indent=2, sort_keys=True) if record.result else None,
         "notice": request.query.get("notice"),
-        "can_cancel": False,
+        "can_cancel": record.status in CANCELLABLE,
     }
     return render(request, "event.html", context)
 
@@ -75,3 +75,11 @@ async def replay(request: web.Request) -> web.Response:
     outcome = await request.config_dict[keys.REPLAYER].replay(event_id)
     notice = {"requeued": "replayed", "not_dead": "not_dead", "missing": "missing"}[outcome]
     raise web.HTTPSeeOther(f"/ui/events/{quote(event_id, safe='')}?notice={notice}")
+
+
+@routes.post("/events/{event_id}/cancel", name="event_cancel")
+async def cancel(request: web.Request) -> web.Response:
+    """The same cancellation as POST /v1/events/{id}/cancel by the admin."""
+    event_id = request.match_info["event_id"]
+    done = await request.config_dict[keys.CANCELLER].cancel(event_id, "admin")
+    raise web.HTTPSeeOther(f"/ui/events/{quote(event_id, safe='')}?notice={done.outcome}")

@@ -23,8 +23,9 @@ OUTCOMES: tuple[str, ...] = EvaluationOutcome.__args__  # type: ignore[attr-defi
 EVALUATION_COLUMNS = frozenset(
     {"at", "rule", "target", "trigger", "outcome", "condition", "reasons", "events", "dry_run"}
 )
-# The error share is over this many of a provider's latest events.
+# The error share is over this many of a provider's latest events, among the latest stored.
 RECENT_EVENTS = 200
+RECENT_SCANNED = 1000
 
 
 def evaluation_row(evaluation: RuleEvaluation) -> dict[str, Any]:
@@ -97,8 +98,9 @@ async def rules_page(request: web.Request) -> web.Response:
 
 async def _error_share(request: web.Request, provider: str) -> tuple[int, int]:
     page = await event_page(
-        request.config_dict[keys.REDIS], EventFilter(target=f"{provider}:"), limit=RECENT_EVENTS
-    )
+        request.config_dict[keys.REDIS], EventFilter(target=f"{provider}:"),
+        limit=RECENT_EVENTS, max_scanned=RECENT_SCANNED,
+    )  # fmt: skip
     failed = sum(1 for r in page.records if r.last_error is not None)
     return failed, len(page.records)
 

@@ -37,6 +37,8 @@ def timeline(record: EventRecord) -> list[Entry]:
         entries.append(
             Entry(record.requeued_at, "replayed", {"replays": record.replays}, tone="wait")
         )
+    if record.not_before is not None:
+        entries.append(Entry(record.not_before, "takes effect (scheduled)", tone="wait"))
     previous = record.started_at
     for step in record.steps:
         tone = {"done": "ok", "failed": "bad"}.get(step.status, "wait")
@@ -63,7 +65,9 @@ def timeline(record: EventRecord) -> list[Entry]:
         }
         if record.last_error is not None:
             detail["last error"] = record.last_error.message
-        tone = "ok" if record.status == "succeeded" else "bad"
+        if record.cancelled_by is not None:
+            detail["by"] = record.cancelled_by
+        tone = {"succeeded": "ok", "dead": "bad"}.get(record.status, "wait")
         entries.append(Entry(record.updated_at, record.status, detail, tone))
     return entries
 

@@ -91,3 +91,25 @@ async def test_rules_and_providers(settings: Settings) -> None:
         async with client.get(ingress.url("/ui/providers")) as r:
             page = await r.text()
         assert "Qonversion" in page and "Convert" in page and "closed" in page
+
+
+async def test_cancel_a_queued_event_from_its_page(ingress: Ingress, settings: Settings) -> None:
+    queued = await accept(ingress, start_event("exp_waiting"))  # no worker runs: stays queued
+    async with browser_like() as client:
+        csrf = await sign_in(ingress, client)
+        async with client.get(ingress.url(f"/ui/events/{queued}")) as r:
+            page = await r.text()
+        assert f'action="/ui/events/{queued}/cancel"' in page
+        async with client.post(
+            ingress.url(f"/ui/events/{queued}/cancel"), data={"csrf": csrf}
+        ) as r:
+            page = await r.text()
+        assert "Cancelled: the event left its line." in page
+        assert (await ingress.get_record(queued))["status"] == "cancelled"
+        assert "/cancel" not in page  # finished: no cancel button any more
+        async with client.post(
+            ingress.url(f"/ui/events/{queued}/cancel"), data={"csrf": csrf}
+        ) as r:
+            assert "Cancelled" in await r.text()  # cancelling again answers the same
+        async with client.post(ingress.url(f"/ui/events/{queued}/cancel"), data={}) as r:
+            assert r.status == 403
