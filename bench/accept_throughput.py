@@ -38,10 +38,12 @@ EVENT = {
 KINDS = ("bare", "enqueue", "expbridge")
 
 
-def start_server(kind: str, redis_url: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    kind: str, redis_url: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     args = [sys.executable, "-m", "bench.servers", kind, str(port), redis_url, TOKEN]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:

@@ -6,6 +6,7 @@ installed)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 
@@ -17,11 +18,13 @@ except ImportError:
     from asyncio import new_event_loop
 from arq.connections import RedisSettings, create_pool
 
+from bench.tracing_overhead import IN_PROCESS_TRACING, in_process_tracing
 from expbridge.cli import event_loop
 from expbridge.cli.processes import serve_forever
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import load_settings
 from expbridge.config.logging import configure_logging
+from expbridge.config.tracing import configure_tracing
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -69,6 +72,11 @@ def serve_expbridge(port: int, redis_url: str, token: str) -> None:
     )
     # The same INFO request logging as production, written to wherever stdout goes.
     configure_logging(settings.log_format, settings.log_level)
+    # As `expbridge serve`: on only with OTEL_EXPORTER_OTLP_ENDPOINT (bench/tracing_overhead.py).
+    if os.environ.get(IN_PROCESS_TRACING):
+        in_process_tracing()
+    else:
+        configure_tracing("expbridge-bench")
     event_loop.run(serve_forever(settings, FileConfig()))
 
 

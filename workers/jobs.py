@@ -16,7 +16,7 @@ import structlog
 from arq import Retry
 from pydantic import BaseModel, ValidationError
 
-from expbridge.config import tracing
+from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events import keys
@@ -57,7 +57,7 @@ async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
                 # Saved before the call: if this worker dies mid-call, the next run sees an
                 # attempt whose outcome is unknown (creates then look up before creating).
                 await deps.store.save(record)
-                with tracing.step_span(planned.name, planned.provider, step.attempts):
+                with spans.step_span(planned.name, planned.provider, step.attempts):
                     outcome = await planned.run(deps.clients, record, step.idempotency_key)
         except UpstreamError as error:
             step.status = "pending" if error.transient else "failed"
@@ -85,14 +85,14 @@ async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> st
     record = EventRecord.model_validate_json(raw)
     if record.is_terminal or (current is not None and int(current) != dispatch):
         return "stale"  # an old job run again after the event moved on
-    with tracing.attempt_span(record, dispatch):
+    with spans.attempt_span(record, dispatch):
         return await _attempt(deps, record, dispatch)
 
 
 async def _attempt(deps: JobDeps, record: EventRecord, dispatch: int) -> str:
     """One attempt, inside its span (a child of the span that accepted the event)."""
     if record.trace_context is None:  # accepted untraced: later attempts join this trace
-        tracing.keep_trace(record)
+        spans.keep_trace(record)
     record.attempts += 1
     record.status = "running"
     record.updated_at = utcnow()
@@ -124,7 +124,7 @@ async def _attempt(deps: JobDeps, record: EventRecord, dispatch: int) -> str:
     finally:
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         last = record.steps[-1] if record.steps else None
-        tracing.current_outcome(
+        spans.current_outcome(
             record.status not in ("retrying", "dead"), record.status,
             **{"expbridge.event.status": record.status},
         )  # fmt: skip
@@ -185,7 +185,7 @@ async def _retry_later(
     record.updated_at = utcnow()
     record.next_attempt_at = record.updated_at + timedelta(seconds=delay_s)
     await deps.store.save(record)
-    tracing.current_event("retry", {
+    spans.current_event("retry", {
         "expbridge.retry.delay_s": delay_s, "expbridge.retry.reason": info.message,
         "expbridge.next_attempt_at": record.next_attempt_at.isoformat(),
         **({"http.response.status_code": info.upstream_status} if info.upstream_status else {}),

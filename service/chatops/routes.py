@@ -16,7 +16,8 @@ import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from expbridge.config.tracing import accept_span, context_from
+from expbridge.config.spans import AcceptSpan
+from expbridge.config.tracing import context_from
 from expbridge.events import keys as redis_keys
 from expbridge.events.envelope import EventEnvelope
 from expbridge.events.record import Cause, EventRecord
@@ -81,7 +82,7 @@ async def _queue(request: web.Request, command: SlashCommand, body: bytes) -> we
     fingerprint = hashlib.sha256(body).hexdigest()
     try:
         # Slack sends no trace context; the command starts the event's trace.
-        with accept_span(record, context_from(request.headers), f"slack {command.command}"):
+        with AcceptSpan(record, context_from(request.headers), f"slack {command.command}"):
             accepted = await request.app[keys.ACCEPTOR].accept(record, key, fingerprint)
     except (IdempotencyConflict, IdempotencyInFlight):
         return ephemeral("This command was already received.")

@@ -13,7 +13,8 @@ from aiohttp import web
 from opentelemetry.context import Context
 from redis.exceptions import RedisError
 
-from expbridge.config.tracing import TRACE_FIELDS, accept_span, context_from
+from expbridge.config.spans import AcceptSpan
+from expbridge.config.tracing import TRACE_FIELDS, context_from
 from expbridge.events import keys as redis_keys
 from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.schedule import is_due
@@ -119,7 +120,7 @@ async def post_event(request: web.Request) -> web.Response:
     scoped_key = redis_keys.idempotency(source, key) if key is not None else None
     parent = trace_parent(request, raw, binary or request.content_type == CLOUDEVENT_JSON)
     try:
-        with accept_span(record, parent, "POST /v1/events"):
+        with AcceptSpan(record, parent, "POST /v1/events"):
             accepted = await app[keys.ACCEPTOR].accept(
                 record, scoped_key, fingerprint(request, body, raw)
             )

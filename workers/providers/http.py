@@ -12,7 +12,7 @@ import aiohttp
 import structlog
 from yarl import URL
 
-from expbridge.config import tracing
+from expbridge.config import spans, tracing
 from expbridge.workers.providers.errors import (
     TransientUpstreamError,
     error_for_status,
@@ -83,7 +83,7 @@ class UpstreamHttp:
     ) -> UpstreamResponse:
         """`template`: the path with its placeholders (`/experiments/{id}`), for the span."""
         url_template = self.base_path + template if template is not None else None
-        with tracing.client_span(method, url_template, self.server, self.provider) as span:
+        with spans.client_span(method, url_template, self.server, self.provider) as span:
             response = await self._send(
                 method, path, json_body=json_body, params=params,
                 idempotency_key=idempotency_key, operation=operation,
@@ -124,11 +124,11 @@ class UpstreamHttp:
                 status = response.status
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except TimeoutError as error:
-            tracing.current_outcome(False, "timeout", **{"error.type": "timeout"})
+            spans.current_outcome(False, "timeout", **{"error.type": "timeout"})
             self._observe(operation, None, started)
             raise TransientUpstreamError(self.provider, f"timed out: {method} {path}") from error
         except aiohttp.ClientError as error:
-            tracing.current_outcome(
+            spans.current_outcome(
                 False, "connection failed", **{"error.type": type(error).__name__}
             )
             self._observe(operation, None, started)
@@ -151,7 +151,7 @@ class UpstreamHttp:
                 )  # fmt: skip
             return UpstreamResponse(status, None if parsed is _INVALID else parsed)
         code, message = self.parse_error(None if parsed is _INVALID else parsed, text)
-        tracing.current_outcome(
+        spans.current_outcome(
             False, None, **{"http.response.status_code": status, "error.type": str(status)}
         )
         raise error_for_status(

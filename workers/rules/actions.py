@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from expbridge.config import tracing
+from expbridge.config import spans, tracing
 from expbridge.events import keys
 from expbridge.events.record import Cause, EventRecord
 from expbridge.events.rules.evaluation_log import RuleEvaluation
@@ -71,7 +71,7 @@ async def _queue_actions(
             id=new_event_id(), type=action.event, source=SOURCE, target=data.ordering_key,
             data=data.model_dump(mode="json", exclude_unset=True), cause=cause,
         )  # fmt: skip
-        tracing.keep_trace(record)  # the rule's evaluation span: the action carries it on
+        spans.keep_trace(record)  # the rule's evaluation span: the action carries it on
         idempotency_key = keys.idempotency(SOURCE, f"{claim_id}:{index}")
         try:
             accepted = await deps.acceptor.accept(record, idempotency_key, _fingerprint(record))
@@ -149,7 +149,7 @@ async def act(
             )
     await deps.rule_log.add(evaluation)
     deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
-    tracing.current_outcome(True, **{"expbridge.rule.outcome": evaluation.outcome})
+    spans.current_outcome(True, **{"expbridge.rule.outcome": evaluation.outcome})
     log.info(
         f"rule {evaluation.outcome}", rule=rule.name, target=evaluation.target,
         trigger=trigger, condition=evaluation.condition, reasons=evaluation.reasons,

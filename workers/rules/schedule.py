@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from expbridge.config import tracing
+from expbridge.config import spans, tracing
 from expbridge.events import keys
 from expbridge.events.record import utcnow
 from expbridge.events.rules.evaluation_log import RuleEvaluation
@@ -71,13 +71,13 @@ async def evaluate_scheduled_rules(
         if only_due and not await is_due(deps, rule):
             continue
         for target in rule.targets:
-            with tracing.rule_span(rule.name, target.ordering_key):
+            with spans.rule_span(rule.name, target.ordering_key):
                 evaluations.append(await _evaluate_target(deps, rule, target, now, trigger))
     return evaluations
 
 
 async def rules_tick(ctx: dict[str, Any]) -> int:
     """The arq cron job: a trace of its own (each rule's actions carry it on)."""
-    with tracing.root_span("rules schedule"):
+    with spans.root_span("rules schedule"):
         evaluations = await evaluate_scheduled_rules(ctx[DEPS])
     return len(evaluations)

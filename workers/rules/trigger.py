@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from expbridge.config import tracing
+from expbridge.config import spans
 from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events.catalog import CATALOG
 from expbridge.events.record import EventRecord, StepRecord, utcnow
@@ -47,7 +47,7 @@ async def evaluate_threshold_rules(deps: JobDeps, record: EventRecord) -> dict[s
             outcomes.append({"rule": rule.name, "outcome": "not_met", "reasons": [mismatch]})
             continue
         when = rule.rule.when
-        with tracing.rule_span(rule.name, data.target.ordering_key, trigger=record):
+        with spans.rule_span(rule.name, data.target.ordering_key, trigger=record):
             facts = await read_facts(
                 deps, data.target, now=utcnow(), experiment=when.needs_experiment,
                 report=when.needs_report, threshold=fact,
