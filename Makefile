@@ -46,6 +46,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.accept_throughput
 	$(BIN)/python -m bench.worker_throughput
 	$(BIN)/python -m bench.console_pages
+	$(BIN)/python -m bench.tracing_overhead
 
 # The lifecycle rules' statistics simulated (bench/rules_simulation.py); fails if a target is missed.
 simulate: $(STAMP_DEV)

@@ -123,7 +123,8 @@ def attempt_span(record: TracedEvent, dispatch: int) -> AbstractContextManager[S
 def step_span(name: str, provider: str, attempt: int) -> AbstractContextManager[Span | None]:
     attributes = {"expbridge.step": name, "expbridge.provider": provider,
                   "expbridge.step.attempt": attempt}  # fmt: skip
-    return _span(f"step {name}", None, SpanKind.INTERNAL, attributes)
+    # The error is the request span's and the attempt's to tell: no stack trace exported.
+    return _span(f"step {name}", None, SpanKind.INTERNAL, attributes, record_exception=False)
 
 
 def rule_span(

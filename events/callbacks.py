@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from expbridge.config import tracing
+from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.settings import SourceCredentials
 from expbridge.events import keys
@@ -132,7 +132,7 @@ class Callbacks:
                 id=callback_id, type=CALLBACK_EVENT, source=source, target=target.ordering_key,
                 data=body.model_dump(mode="json"),
             )  # fmt: skip
-            tracing.keep_trace(record)
+            spans.keep_trace(record)
             if record.trace_context is None and trace_context is not None:
                 record.trace_context = trace_context
                 record.trace_id = _trace_id_of(trace_context)

@@ -186,7 +186,7 @@ async def _retry_later(
     record.next_attempt_at = record.updated_at + timedelta(seconds=delay_s)
     await deps.store.save(record)
     spans.current_event("retry", {
-        "expbridge.retry.delay_s": delay_s, "expbridge.retry.reason": info.message,
+        "expbridge.retry.delay_s": round(delay_s, 3), "expbridge.retry.reason": info.message,
         "expbridge.next_attempt_at": record.next_attempt_at.isoformat(),
         **({"http.response.status_code": info.upstream_status} if info.upstream_status else {}),
     })  # fmt: skip

@@ -14,7 +14,7 @@ import structlog
 from standardwebhooks.webhooks import Webhook
 from yarl import URL
 
-from expbridge.config import tracing
+from expbridge.config import spans, tracing
 from expbridge.config.settings import Settings
 from expbridge.events.callbacks import CallbackData
 from expbridge.workers.callbacks.guard import (
@@ -104,7 +104,7 @@ class CallbackClient:
             "webhook-signature": signatures,
             "User-Agent": "expbridge-callbacks",
         }
-        with tracing.client_span("POST", None, (url.host or "-", url.port), provider):
+        with spans.client_span("POST", None, (url.host or "-", url.port), provider):
             return await self._post(url, provider, body, headers)
 
     async def _post(
@@ -133,7 +133,7 @@ class CallbackClient:
         delivered = 200 <= status < 300
         retryable = status in (408, 425, 429) or status >= 500
         self._observe("delivered" if delivered else "failed" if retryable else "rejected", started)
-        tracing.current_outcome(delivered, None, **{"http.response.status_code": status})
+        spans.current_outcome(delivered, None, **{"http.response.status_code": status})
         answer = redact_body(kept.decode(errors="replace")) or ""
         log.info(
             "callback attempt", destination=provider, upstream_status=status,
