@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from expbridge.config.settings import Settings
@@ -144,3 +145,22 @@ async def test_pages_carry_a_strict_content_security_policy(ingress: Ingress) ->
                 assert "default-src 'self'" in r.headers["Content-Security-Policy"]
                 assert r.headers["Cache-Control"] == "no-store"
                 assert ADMIN_TOKEN not in await r.text()
+
+
+async def test_the_token_is_never_logged(
+    ingress: Ingress, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with browser_like() as client:
+        async with client.get(ingress.url("/ui/signin")) as r:
+            form_token = csrf_of(await r.text())
+        async with client.post(
+            ingress.url("/ui/signin"), data={"csrf": form_token, "token": "wrong_secret_42"}
+        ) as r:
+            assert r.status == 401
+        csrf = await sign_in(ingress, client)
+        async with client.post(ingress.url("/ui/signout"), data={"csrf": csrf}) as r:
+            assert r.status == 200
+    logged = capsys.readouterr()
+    assert "path=/ui/signin" in logged.out  # the requests were logged
+    for secret in (ADMIN_TOKEN, "wrong_secret_42", csrf):
+        assert secret not in logged.out and secret not in logged.err

@@ -113,3 +113,17 @@ async def test_cancel_a_queued_event_from_its_page(ingress: Ingress, settings: S
             assert "Cancelled" in await r.text()  # cancelling again answers the same
         async with client.post(ingress.url(f"/ui/events/{queued}/cancel"), data={}) as r:
             assert r.status == 403
+
+
+async def test_the_trace_id_is_shown_when_the_event_has_one(ingress: Ingress) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = await ingress.post_event(
+        start_event("exp_traced"), headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
+    event_id = (await response.json())["id"]
+    assert (await ingress.get_record(event_id))["trace_id"] == trace_id
+    async with browser_like() as client:
+        await sign_in(ingress, client)
+        async with client.get(ingress.url(f"/ui/events/{event_id}")) as r:
+            page = await r.text()
+    assert "Trace id" in page and trace_id in page
