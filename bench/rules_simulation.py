@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from expbridge.workers.rules.sequential import (
+from expbridge.config.rules import (
     DEFAULT_ALPHA,
     DEFAULT_MIXING_SD,
+    DEFAULT_SRM_P_BELOW,
     Direction,
-    always_valid_p_value,
 )
-from expbridge.workers.rules.srm import DEFAULT_SRM_P_BELOW, srm_p_values
+from expbridge.workers.rules.sequential import always_valid_p_value
+from expbridge.workers.rules.srm import srm_p_values
 
 BASE_RATE = 0.10
 PER_ARM_PER_DAY = 500

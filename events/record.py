@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from expbridge.events.rules.statistics import EvaluationStatistics
+
 EventStatus = Literal[
     "scheduled", "queued", "running", "retrying", "succeeded", "dead", "cancelled"
 ]
@@ -51,6 +53,8 @@ class Cause(BaseModel):
     rule: str | None = None
     # The rule's condition that fired (with the rule and target, what fires at most once).
     condition: str | None = None
+    # What the rule decided on (events/rules/statistics.py), when it read a report's counts.
+    statistics: EvaluationStatistics | None = None
     trigger_event_id: str | None = None
     # ChatOps: who asked, where, and what they typed.
     user: str | None = None

@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -54,9 +55,26 @@ def relative_change(baseline: Counts, other: Counts) -> float | None:
     return (other.rate - baseline.rate) / baseline.rate
 
 
-def default_counts(seed: int, *parts: str) -> Counts:
-    """Deterministic numbers for a variation nobody has set: 800-5000 users, 4-13 % convert."""
-    digest = hashlib.sha256(":".join([str(seed), *parts]).encode()).digest()
-    total = 800 + int.from_bytes(digest[:4], "big") % 4201
+def planned_shares(planned: Sequence[float | None]) -> list[float]:
+    """Fractions of the traffic from planned percentages or weights (Convert variation
+    `percentage`, Qonversion group `weight`); an equal split when one is missing or all are 0."""
+    if not planned:
+        return []
+    if any(p is None or p < 0 for p in planned) or sum(p or 0 for p in planned) <= 0:
+        return [1 / len(planned)] * len(planned)
+    total = sum(p or 0 for p in planned)
+    return [(p or 0) / total for p in planned]
+
+
+def _hashed(seed: int, *parts: str) -> bytes:
+    return hashlib.sha256(":".join([str(seed), *parts]).encode()).digest()
+
+
+def default_counts(seed: int, experiment: Sequence[str], variation: str, share: float) -> Counts:
+    """Deterministic numbers for a variation nobody has set: the experiment has 1,600-10,000
+    visitors, split as planned (`share` of them here), and 4-13 % of them convert."""
+    total = 1600 + int.from_bytes(_hashed(seed, *experiment)[:4], "big") % 8401
+    digest = _hashed(seed, *experiment, variation)
     rate = 0.04 + (int.from_bytes(digest[4:8], "big") % 901) / 10000
-    return Counts(total=total, conversions=round(total * rate))
+    visitors = round(total * share)
+    return Counts(total=visitors, conversions=round(visitors * rate))

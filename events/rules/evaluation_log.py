@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from expbridge.events import keys
 from expbridge.events.record import utcnow
+from expbridge.events.rules.statistics import EvaluationStatistics
 
 EvaluationOutcome = Literal["fired", "dry_run", "not_met", "already_fired", "error"]
 
@@ -23,15 +24,21 @@ class RuleEvaluation(BaseModel):
     # "schedule", or the id of the goal.threshold_reached event that triggered it.
     trigger: str
     outcome: EvaluationOutcome
-    # The condition that fired or would fire: significant, max_visitors, max_runtime,
-    # min_runtime, or goal:<goal_id>:<metric> for an event rule.
+    # The condition that fired or would fire: significant, srm, max_visitors, max_runtime,
+    # min_runtime, or goal:<goal_id>:<metric> for an event rule. A not_met evaluation with
+    # condition srm: a sample ratio mismatch, so no significance decision was taken.
     condition: str | None = None
+    # The variation that made `significant` fire (its id).
+    variation: str | None = None
     reasons: list[str] = Field(default_factory=list)
     # The action events queued (for already_fired: those the first firing queued).
     events: list[str] = Field(default_factory=list)
     dry_run: bool = False
     # The trace of the evaluation (its triggering event's, or the schedule tick's).
     trace_id: str | None = None
+    # Rules that decide on the report's counts: per variation the effect, its always-valid
+    # interval and p-value, and the SRM p-value (events/rules/statistics.py).
+    statistics: EvaluationStatistics | None = None
 
 
 class RuleLog:

@@ -14,6 +14,7 @@ from expbridge.sandbox.stats import (
     Counts,
     confidence,
     default_counts,
+    planned_shares,
     probability_to_beat,
     relative_change,
 )
@@ -24,12 +25,15 @@ DEFAULT_CONFIDENCE_LEVEL = 95.0
 def variation_counts(
     state: ConvertState, seed: int, experience: dict[str, Any], goal_id: str
 ) -> list[Counts]:
-    """Numbers set through the control plane (per goal, else for every goal), else defaults."""
+    """Numbers set through the control plane (per goal, else for every goal), else defaults
+    that follow the planned split (the variations' `percentage`)."""
     eid = experience["id"]
     per_goal = state.report_numbers.get((eid, goal_id), {})
     every_goal = state.report_numbers.get((eid, None), {})
     out = []
-    for variation in experience["variations"]:
+    variations = experience["variations"]
+    shares = planned_shares([v.get("percentage") for v in variations])
+    for variation, share in zip(variations, shares, strict=True):
         vid = str(variation["id"])
         if vid in per_goal:
             out.append(per_goal[vid])
@@ -38,7 +42,7 @@ def variation_counts(
         elif experience["experience_status"] == "draft":
             out.append(Counts(0, 0))
         else:
-            out.append(default_counts(seed, "convert", eid, goal_id, vid))
+            out.append(default_counts(seed, ("convert", str(eid), goal_id), vid, share))
     return out
 
 

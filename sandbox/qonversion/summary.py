@@ -8,7 +8,13 @@ from expbridge.sandbox.qonversion import errors
 from expbridge.sandbox.qonversion.bodies import id_problems
 from expbridge.sandbox.qonversion.http import json, seed_of, state_of
 from expbridge.sandbox.qonversion.state import QonversionState
-from expbridge.sandbox.stats import Counts, default_counts, probability_to_beat, relative_change
+from expbridge.sandbox.stats import (
+    Counts,
+    default_counts,
+    planned_shares,
+    probability_to_beat,
+    relative_change,
+)
 
 FILTER_PARAM = "filter[experiment_uid][]"
 MAX_IDS = 50
@@ -21,15 +27,18 @@ SHAPE = "experiment_summary"
 
 
 def group_counts(state: QonversionState, seed: int, experiment: dict[str, Any]) -> list[Counts]:
+    """Numbers set through the control plane, else defaults that follow the groups' weights."""
     overrides = state.report_numbers.get(experiment["id"], {})
+    groups = state.groups_of(experiment["id"])
+    shares = planned_shares([g.get("weight") for g in groups])
     out = []
-    for group in state.groups_of(experiment["id"]):
+    for group, share in zip(groups, shares, strict=True):
         if group["id"] in overrides:
             out.append(overrides[group["id"]])
         elif experiment["status"] == "draft":
             out.append(Counts(0, 0))
         else:
-            out.append(default_counts(seed, "qonversion", experiment["id"], group["id"]))
+            out.append(default_counts(seed, ("qonversion", experiment["id"]), group["id"], share))
     return out
 
 

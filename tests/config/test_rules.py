@@ -46,7 +46,10 @@ def load_error(tmp_path: Path, content: dict[str, Any], **settings: Any) -> str:
 def test_the_example_file_loads_and_compiles() -> None:
     settings = load_settings(config=EXAMPLE, slack={"notify_webhook_url": HOOK})
     book = compile_rules(load_config(settings), settings)
-    assert [r.name for r in book.scheduled] == ["stop-when-significant", "pause-losers-preview"]
+    assert [r.name for r in book.scheduled] == [
+        "stop-when-significant", "pause-losers-preview", "pause-on-srm"
+    ]  # fmt: skip
+    assert book.scheduled[0].rule.when.significant == "better"
     assert [r.name for r in book.on_threshold] == ["pause-on-refund-spike"]
     stop = book.scheduled[0]
     assert [t.ordering_key for t in stop.targets] == ["qonversion:exp_8f3a", "convert:1001/2002"]
@@ -84,6 +87,20 @@ def test_global_dry_run_makes_every_rule_dry(tmp_path: Path) -> None:
           "when": {"confidence_at_least": 0.9}},
          "when.confidence_at_least: an event rule takes only the guardrails"),
         ({"trigger": {"event": "experiment.start"}}, "trigger.event: Input should be"),
+        ({"when": {"significant": "better", "alpha": 0.6}},
+         "rule 'stop-winner' (rules[0]): when.alpha: alpha is the false-stop rate, in (0, 0.5]"),
+        ({"when": {"significant": "better", "alpha": 0}}, "when.alpha: alpha is the false-stop"),
+        ({"when": {"significant": "better", "mixing_sd": 0}},
+         "rule 'stop-winner' (rules[0]): when.mixing_sd: the mixing parameter must be positive"),
+        ({"when": {"significant": "better", "srm_p_below": 1}},
+         "rule 'stop-winner' (rules[0]): when.srm_p_below: the SRM threshold is a p-value in "
+         "(0, 1)"),
+        ({"when": {"significant": "better", "planned_split": {"a": 50, "b": 40}}},
+         "rule 'stop-winner' (rules[0]): when.planned_split: the planned split's percentages "
+         "add up to 90, not 100"),
+        ({"when": {"significant": "sideways"}}, "when.significant: Input should be 'better'"),
+        ({"when": {"min_runtime_days": 7, "alpha": 0.01}},
+         "when: alpha goes with significant (better, worse or either)"),
     ],
 )  # fmt: skip
 def test_structure_errors_name_the_rule_and_field(

@@ -114,7 +114,8 @@ async def act(
     """Record the decision; fire when it says so. Returns what was recorded."""
     evaluation = RuleEvaluation(
         rule=rule.name, target=target.ordering_key, trigger=trigger, outcome="not_met",
-        condition=decision.condition, reasons=list(decision.reasons), dry_run=rule.dry_run,
+        condition=decision.condition, variation=decision.variation,
+        reasons=list(decision.reasons), dry_run=rule.dry_run, statistics=decision.statistics,
         trace_id=tracing.current_trace_id(),
     )  # fmt: skip
     if decision.fire and rule.dry_run:
@@ -126,6 +127,7 @@ async def act(
         if claim.unfinished:
             reason = "; ".join(decision.reasons)
             cause = Cause(kind="rule", rule=rule.name, condition=decision.condition, reason=reason,
+                          statistics=decision.statistics,
                           trigger_event_id=trigger_event_id)  # fmt: skip
             claim_id = (
                 f"{rule.name}:{target.ordering_key}:{decision.condition}:{claim.raw['at_ms']}"
@@ -152,7 +154,9 @@ async def act(
     spans.current_outcome(True, **{"expbridge.rule.outcome": evaluation.outcome})
     log.info(
         f"rule {evaluation.outcome}", rule=rule.name, target=evaluation.target,
-        trigger=trigger, condition=evaluation.condition, reasons=evaluation.reasons,
-        events=evaluation.events, dry_run=rule.dry_run,
+        trigger=trigger, condition=evaluation.condition, variation=evaluation.variation,
+        reasons=evaluation.reasons, events=evaluation.events, dry_run=rule.dry_run,
+        statistics=None if decision.statistics is None
+        else decision.statistics.model_dump(mode="json"),
     )  # fmt: skip
     return evaluation

@@ -7,17 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
 
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import ConfigError, rule_label
-from expbridge.config.rules import THRESHOLD_EVENT, Action, Rule
+from expbridge.config.rules import THRESHOLD_EVENT, Action, Rule, fixed_horizon_warnings
 from expbridge.config.settings import Settings
 from expbridge.events.catalog import CATALOG, EventData
 from expbridge.events.target_refs import TARGET_ADAPTER, config_aliases, resolve_ref
 from expbridge.events.targets import AnyTarget
 
 EXPERIMENT_RESOURCES = ("experiment_id", "experience_id")
+log = structlog.get_logger("expbridge.rules")
 
 
 @dataclass(frozen=True)
@@ -147,4 +149,6 @@ def compile_rules(file_config: FileConfig, settings: Settings) -> RuleBook:
             ) from None
         dry_run = rule.dry_run or settings.rules.dry_run
         compiled.append(BookRule(rule, targets, dry_run))
+    for warning in fixed_horizon_warnings(file_config.rules):
+        log.warning("rule decides on fixed-horizon numbers", detail=warning)
     return RuleBook(tuple(compiled))

@@ -5,19 +5,24 @@ Order of the checks (config/rules.py `Conditions`):
 2. the experiment must be running (when its status was read) — never act on a finished one;
 3. guardrail min_runtime_days: never before the minimum runtime;
 4. limits (max_runtime_days, max_visitors) fire once reached;
-5. guardrail min_visitors_per_variation, then significance (confidence or chance to win).
+5. guardrail min_visitors_per_variation;
+6. decisions on the counts (workers/rules/evidence.py): a degenerate report decides nothing;
+   the SRM guard (a mismatch fires `srm` or refuses everything else); the bridge's own test
+   (`significant`); the providers' fixed-horizon numbers (confidence, chance to win).
 An event rule fires after 1-3 and 5's guardrail; a schedule rule with only min_runtime_days fires
 once the runtime is reached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from expbridge.config.rules import Conditions, Rule, Trigger
+from expbridge.events.rules.statistics import EvaluationStatistics
 from expbridge.workers.providers.reports import ReportVariation
+from expbridge.workers.rules import evidence
 
 DAY_S = 86400.0
 
@@ -40,6 +45,9 @@ class Facts:
     started_at: datetime | None = None
     # The normalised report's variations (None: not read).
     variations: Sequence[ReportVariation] | None = None
+    # The provider's planned split, variation id -> percent (Convert variation `percentage`,
+    # Qonversion group `weight`); None: not read or not given.
+    planned_split: Mapping[str, float | None] | None = None
     threshold: ThresholdFact | None = None
 
 
@@ -49,6 +57,9 @@ class Decision:
     # What fired (or would): with the rule and target, the unit of "at most once".
     condition: str | None
     reasons: list[str] = field(default_factory=list)
+    # What the counts said (rules that decide on them), and the variation that fired.
+    statistics: EvaluationStatistics | None = None
+    variation: str | None = None
 
 
 def trigger_mismatch(trigger: Trigger, fact: ThresholdFact | None) -> str | None:
@@ -154,11 +165,43 @@ def evaluate(rule: Rule, facts: Facts) -> Decision:
         reasons.append(f"every variation has at least {when.min_visitors_per_variation} visitors")
     if event_condition is not None:
         return yes(event_condition)
-    if when.confidence_at_least is not None or when.chance_to_win_at_least is not None:
-        if not variations:
-            return no("the report has no variations yet")
-        why = _significant(variations, when)
-        return yes("significant", why) if why else no(_best_so_far(variations, when))
+    if when.decides_on_counts:
+        return _on_counts(when, variations, facts, reasons)
     if when.max_visitors is not None or when.max_runtime_days is not None:
         return no(f"no limit reached ({total} visitors, {_fmt(runtime)} days)")
     return yes("min_runtime")
+
+
+def _on_counts(
+    when: Conditions, variations: Sequence[ReportVariation], facts: Facts, reasons: list[str]
+) -> Decision:
+    if not variations:
+        return Decision(False, None, [*reasons, "the report has no variations yet"])
+    problem = evidence.report_problem(variations)
+    if problem is not None:
+        return Decision(False, None, [*reasons, f"{problem}: nothing decided"])
+    stats = evidence.weigh(variations, when, facts.planned_split)
+
+    def decided(verdict: evidence.Verdict) -> Decision:
+        return Decision(verdict.fire, verdict.condition, [*reasons, verdict.reason], stats,
+                        verdict.variation)  # fmt: skip
+
+    mismatch = evidence.srm_verdict(stats, when)
+    if mismatch is not None:
+        return decided(mismatch)
+    waiting = []
+    if when.significant is not None:
+        verdict = evidence.significance_verdict(stats, when)
+        if verdict.fire:
+            return decided(verdict)
+        waiting.append(verdict.reason)
+    if when.fixed_horizon:
+        why = _significant(variations, when)
+        if why:
+            return decided(evidence.Verdict(True, "significant", why))
+        waiting.append(_best_so_far(variations, when))
+    if when.srm:
+        waiting.append(f"visitors split as planned (SRM p {stats.srm_p_value:.3g})")
+    if when.max_visitors is not None or when.max_runtime_days is not None:
+        waiting.append("no limit reached")
+    return Decision(False, None, [*reasons, *waiting], stats)

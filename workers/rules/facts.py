@@ -1,5 +1,6 @@
-"""What a rule needs to know about an experiment, read through the provider clients: its status
-and start time (the experiment object) and its results (the normalised report).
+"""What a rule needs to know about an experiment, read through the provider clients: its status,
+start time and planned split (the experiment object; Qonversion's groups) and its results (the
+normalised report).
 
 Each read takes a slot from the provider gate like any step, so rules share the providers' pace
 and circuit breaker. Upstream errors and ProviderBusy propagate to the caller.
@@ -27,20 +28,30 @@ async def _read(deps: JobDeps, provider: str, call: Awaitable[Outcome[T]]) -> T:
         return (await call).value
 
 
-async def _experiment(deps: JobDeps, target: AnyTarget) -> tuple[str | None, datetime | None]:
-    """(status, started_at)."""
+Split = dict[str, float | None]
+
+
+async def _experiment(
+    deps: JobDeps, target: AnyTarget, split: bool
+) -> tuple[str | None, datetime | None, Split | None]:
+    """(status, started_at, the planned split when asked: variation id -> percent)."""
     if isinstance(target, QonversionTarget):
         assert target.experiment_id is not None
         clients = deps.clients.qonversion
         experiment = await _read(deps, "qonversion", clients.get_experiment(target.experiment_id))
-        return experiment.status, experiment.started_at
+        weights = None
+        if split:
+            groups = await _read(deps, "qonversion", clients.list_groups(target.experiment_id))
+            weights = {group.id: group.weight for group in groups.data}
+        return experiment.status, experiment.started_at, weights
     assert isinstance(target, ConvertTarget) and target.project_id and target.experience_id
     call = deps.clients.convert.get("experiences", target.project_id, target.experience_id)
     experience = await _read(deps, "convert", call)
     assert isinstance(experience, Experience)
     started = experience.start_time
     started_at = datetime.fromtimestamp(started, UTC) if started else None
-    return experience.experience_status, started_at
+    percentages = {v.id: v.percentage for v in experience.variations} if split else None
+    return experience.experience_status, started_at, percentages
 
 
 async def _report(deps: JobDeps, target: AnyTarget, goal_id: str | None) -> list[ReportVariation]:
@@ -60,13 +71,14 @@ async def read_facts(
     now: datetime,
     experiment: bool,
     report: bool,
+    split: bool = False,
     goal_id: str | None = None,
     threshold: ThresholdFact | None = None,
 ) -> Facts:
-    status = started_at = None
+    status = started_at = planned = None
     running = None
     if experiment:
-        status, started_at = await _experiment(deps, target)
+        status, started_at, planned = await _experiment(deps, target, split)
         running = status == RUNNING
     variations = await _report(deps, target, goal_id) if report else None
     return Facts(
@@ -75,5 +87,6 @@ async def read_facts(
         status=status,
         started_at=started_at,
         variations=variations,
+        planned_split=planned,
         threshold=threshold,
     )

@@ -44,6 +44,7 @@ async def _evaluate_target(
     try:
         facts = await read_facts(
             deps, target, now=now, experiment=True, report=when.needs_report,
+            split=when.decides_on_counts and when.planned_split is None,
             goal_id=rule.rule.goal_id,
         )  # fmt: skip
         return await act(deps, rule, target, evaluate(rule.rule, facts), trigger)

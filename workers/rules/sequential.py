@@ -51,15 +51,14 @@ false stops far under alpha everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from scipy import special
 
-DEFAULT_ALPHA = 0.05
-DEFAULT_MIXING_SD = 0.1
+from expbridge.config.rules import DEFAULT_ALPHA, DEFAULT_MIXING_SD, Direction
+
 BISECTIONS = 60  # halves the bracket to ~1e-18 of the two-sided half width
-Direction = Literal["better", "worse", "either"]
 
 
 @dataclass(frozen=True)

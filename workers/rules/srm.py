@@ -14,7 +14,6 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-DEFAULT_SRM_P_BELOW = 0.001
 SplitSource = Literal["rule", "provider", "equal"]
 
 
