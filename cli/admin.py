@@ -104,7 +104,9 @@ def cancel_event(event_id: str) -> None:
     if done.outcome == "running":
         raise click.ClickException(f"event {event_id!r} is running: it may already be upstream")
     if done.outcome == "finished":
-        raise click.ClickException(f"event {event_id!r} is {done.record.status} already")
+        raise click.ClickException(
+            f"event {event_id!r} has already finished ({done.record.status})"
+        )
     click.echo(json.dumps(done.record.public(), indent=2))
 
 

@@ -12,9 +12,10 @@ from pydantic_settings import NoDecode
 
 SLACK_HOSTS = ("hooks.slack.com",)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# What `/exp <command>` may be; `help` needs no permission.
-SlackCommand = Literal["start", "pause", "stop", "status", "help"]
-GUARDED_COMMANDS: tuple[str, ...] = ("start", "pause", "stop", "status")
+# What `/exp <command>` may be; `help` needs no permission, `scheduled` the one of `status`.
+SlackCommand = Literal["start", "pause", "stop", "status", "cancel", "scheduled", "help"]
+GUARDED_COMMANDS: tuple[str, ...] = ("start", "pause", "stop", "status", "cancel")
+PERMISSION_OF = {"scheduled": "status"}
 ANYONE = "*"
 
 
@@ -46,6 +47,8 @@ class SlackSettings(BaseModel):
     # Incoming webhook told about every event that ends dead.
     dead_letter_webhook_url: str | None = None
     post_timeout_s: float = Field(3.0, gt=0, le=30)
+    # How long a command that needs approval waits for a decision (then nothing is queued).
+    approval_ttl_s: float = Field(24 * 3600.0, gt=0, le=30 * 24 * 3600)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -72,13 +75,17 @@ class SlackSettings(BaseModel):
 
 class SlackPermission(BaseModel):
     """Who may run what: a command is allowed when one entry names the user (or "*"), the
-    channel (or lists none, or "*") and the command (or "*")."""
+    channel (or lists none, or "*") and the command (or "*"). `approval: required`: such a
+    command waits for another person's Approve (one of `approvers`, default: anyone else this
+    entry or another allows the command)."""
 
     model_config = ConfigDict(extra="forbid")
 
     users: list[str] = Field(min_length=1)
     channels: list[str] = Field(default_factory=list)
-    commands: list[Literal["start", "pause", "stop", "status", "*"]] = Field(min_length=1)
+    commands: list[Literal["start", "pause", "stop", "status", "cancel", "*"]] = Field(min_length=1)
+    approval: Literal["required"] | None = None
+    approvers: list[str] = Field(default_factory=list)
 
     def allows(self, user: str, channel: str, command: str) -> bool:
         return (
@@ -96,7 +103,26 @@ class SlackChatOps(BaseModel):
     def allows(self, user: str, channel: str, command: str) -> bool:
         if command == "help":
             return True
+        command = PERMISSION_OF.get(command, command)
         return any(p.allows(user, channel, command) for p in self.permissions)
+
+    def approval_for(self, user: str, channel: str, command: str) -> list[str] | None:
+        """None when `user` may run `command` without approval; else who may approve it (an
+        empty list: anyone else allowed the command here). No entry without approval allows
+        it, so at least one with `approval: required` does."""
+        allowing = [p for p in self.permissions if p.allows(user, channel, command)]
+        if not allowing or any(p.approval is None for p in allowing):
+            return None
+        return sorted({approver for p in allowing for approver in p.approvers})
+
+    def may_approve(
+        self, user: str, channel: str, command: str, requester: str, approvers: list[str]
+    ) -> bool:
+        if user == requester:
+            return False
+        if approvers:
+            return user in approvers or ANYONE in approvers
+        return self.allows(user, channel, command)
 
 
 class ChatOpsConfig(BaseModel):

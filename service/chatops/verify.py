@@ -19,7 +19,10 @@ WINDOW_S = 300
 # Seen signatures are remembered longer than the window, so a replay is refused until the
 # timestamp alone refuses it.
 SEEN_TTL_S = 2 * WINDOW_S + 60
-USAGE = "`/exp start|pause|stop|status <target>` or `/exp help`"
+USAGE = (
+    "`/exp start|pause|stop <target> [at <RFC 3339> | in <duration>]`, `/exp status <target>`, "
+    "`/exp scheduled [<target>]`, `/exp cancel <event id>` or `/exp help`"
+)
 
 
 class SlackVerifier:
@@ -92,7 +95,11 @@ def help_text(command: str) -> str:
         f"• `{command} start <target>`: start it\n"
         f"• `{command} pause <target>`: pause it\n"
         f"• `{command} stop <target>`: finish it\n"
+        f"• `{command} stop <target> at 2026-12-07T09:00:00Z` or `… in 3d`: later (also start, "
+        "pause; `in` takes s, m, h, d, w)\n"
         f"• `{command} status <target>`: its latest events in the bridge\n"
+        f"• `{command} scheduled [<target>]`: what is scheduled, soonest first\n"
+        f"• `{command} cancel <event id>`: cancel a scheduled, queued or retrying event\n"
         f"• `{command} help`: this list\n"
         "The outcome of start, pause and stop is posted here when it is known."
     )

@@ -198,8 +198,6 @@ async def cancel_event(request: web.Request) -> web.Response:
             slug="event-running",
         )  # fmt: skip
     if done.outcome == "finished":
-        raise Problem(
-            409, "Event finished", f"event {event_id!r} is {done.record.status} already",
-            slug="event-finished",
-        )  # fmt: skip
+        finished = f"event {event_id!r} has already finished ({done.record.status})"
+        raise Problem(409, "Event finished", finished, slug="event-finished")
     return web.json_response(done.record.public())
