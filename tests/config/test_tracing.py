@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from expbridge.config.logging import configure_logging
+from expbridge.config.spans import AcceptSpan
 from expbridge.config.tracing import (
     configure_tracing,
     context_from,
@@ -21,6 +22,7 @@ from expbridge.config.tracing import (
     tracing_on,
     tracing_wanted,
 )
+from expbridge.events.record import EventRecord
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}
@@ -86,3 +88,17 @@ def test_log_lines_carry_the_active_span(capsys: pytest.CaptureFixture[str]) -> 
     finally:
         structlog.reset_defaults()
         logging.getLogger().handlers.clear()
+
+
+def test_off_the_accept_keeps_the_producers_context_as_it_came() -> None:
+    record = EventRecord(id="evt_1", type="experiment.start", source="s", target="qonversion:x")
+    carrier = {"traceparent": TRACEPARENT, "tracestate": "vendor=1,other=2"}
+    with AcceptSpan(record, context_from(carrier), "POST /v1/events") as span:
+        assert span is not None and not span.is_recording()
+    assert record.trace_context == carrier
+    assert record.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    untraced = EventRecord(id="evt_2", type="experiment.start", source="s", target="q:x")
+    with AcceptSpan(untraced, None, "POST /v1/events") as span:
+        assert span is None  # off and nothing came in: no span at all
+    assert (untraced.trace_context, untraced.trace_id) == (None, None)
+    structlog.contextvars.clear_contextvars()
