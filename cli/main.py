@@ -131,10 +131,8 @@ def worker(check: bool) -> None:
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--allow-remote", is_flag=True, help="Allow a non-loopback host (no auth!)")
 def sandbox(host: str, port: int, allow_remote: bool) -> None:
-    """The simulated Qonversion and Convert APIs, for local runs and demos."""
-    from aiohttp import web
-
-    from expbridge.sandbox.app import create_sandbox_app
+    """The simulated Qonversion and Convert APIs (with the demo experiment exp_demo)."""
+    from expbridge.cli.processes import sandbox_forever
 
     if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
         raise click.ClickException(
@@ -144,7 +142,7 @@ def sandbox(host: str, port: int, allow_remote: bool) -> None:
     configure_logging()
     click.echo(f"sandbox: Qonversion at http://{host}:{port}/qonversion/v4, Convert at "
                f"http://{host}:{port}/convert/api/v1 and /v2", err=True)  # fmt: skip
-    web.run_app(create_sandbox_app(), host=host, port=port, print=None)
+    event_loop.run(sandbox_forever(host, port, allow_remote))
 
 
 main.add_command(send)

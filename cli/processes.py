@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiohttp
 import structlog
-from aiohttp import web
 from arq import Worker
 from yarl import URL
 
@@ -19,6 +18,7 @@ from expbridge.cli.event_loop import freeze_heap
 from expbridge.config.file import FileConfig
 from expbridge.config.settings import Settings, SourceCredentials
 from expbridge.service.app import create_app
+from expbridge.service.http_server import listening
 from expbridge.workers.worker import create_worker
 
 log = structlog.get_logger("expbridge.cli")
@@ -67,21 +67,16 @@ async def _wait_for_stop(*watched: asyncio.Task[None]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[web.AppRunner]:
-    runner = web.AppRunner(
-        create_app(settings, file_config), access_log=None, shutdown_timeout=INGRESS_DRAIN_S
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    freeze_heap()
-    log.info("ingress listening", url=f"http://{settings.host}:{settings.port}")
-    try:
-        yield runner
-    finally:
-        # Stop accepting first, then let requests in flight finish, then close Redis.
-        await runner.cleanup()
-        log.info("ingress stopped")
+async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[str]:
+    app = create_app(settings, file_config)
+    # Stops accepting first, then lets requests in flight finish, then closes Redis.
+    async with listening(
+        app, settings.http, settings.host, settings.port, shutdown_timeout=INGRESS_DRAIN_S
+    ) as url:
+        freeze_heap()
+        log.info("ingress listening", url=url)
+        yield url
+    log.info("ingress stopped")
 
 
 @contextlib.asynccontextmanager
@@ -153,17 +148,32 @@ async def seed_demo_experiment(sandbox_url: str) -> None:
             response.raise_for_status()
 
 
+@contextlib.asynccontextmanager
+async def demo_sandbox(host: str, port: int, *, allow_remote: bool = False) -> AsyncIterator[str]:
+    """The sandbox providers with the demo experiment the README's examples use, seeded the
+    same for `run` and for `sandbox`."""
+    from expbridge.sandbox.runner import start_sandbox
+
+    server = await start_sandbox(host=host, port=port, allow_remote=allow_remote)
+    try:
+        await seed_demo_experiment(server.url)
+        log.info("sandbox providers running", url=server.url, demo_experiment="exp_demo")
+        yield server.url
+    finally:
+        await server.close()
+
+
+async def sandbox_forever(host: str, port: int, allow_remote: bool) -> None:
+    async with demo_sandbox(host, port, allow_remote=allow_remote):
+        await _wait_for_stop()
+
+
 async def run_all(settings: Settings, file_config: FileConfig) -> None:
     """Everything in one process: sandbox (when a provider has no credentials), ingress, worker."""
     async with contextlib.AsyncExitStack() as stack:
         if settings.qonversion_is_sandbox or settings.convert_is_sandbox:
-            from expbridge.sandbox.runner import start_sandbox
-
             url = URL(settings.sandbox_url)
-            server = await start_sandbox(host=url.host or "127.0.0.1", port=url.port or 8090)
-            stack.push_async_callback(server.close)
-            await seed_demo_experiment(server.url)
-            log.info("sandbox providers running", url=server.url, demo_experiment="exp_demo")
+            await stack.enter_async_context(demo_sandbox(url.host or "127.0.0.1", url.port or 8090))
         await stack.enter_async_context(ingress(settings, file_config))
         worker_task = await stack.enter_async_context(worker(settings))
         await _wait_for_stop(worker_task)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
+from yarl import URL
 
 SLACK_HOSTS = ("hooks.slack.com",)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -23,14 +23,21 @@ def refusal_for_url(url: str, allowed_hosts: list[str]) -> str | None:
     """Why the bridge must not post to `url`, or None. https only (plain http on loopback, for
     local stand-ins), and the host must be one of `allowed_hosts`."""
     try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
+        parsed = URL(url)
+        host = (parsed.host or "").lower()
+        port = parsed.port  # raises ValueError for a port outside 0-65535
+    except (ValueError, TypeError):
         return "not a URL"
-    if not host:
+    if not parsed.is_absolute() or not host:
         return "not a URL"
-    if parts.scheme != "https" and not (parts.scheme == "http" and host in LOOPBACK_HOSTS):
-        return f"scheme {parts.scheme or 'none'} is not https"
+    if parsed.user is not None or parsed.password is not None:
+        return "a URL with user info is refused"
+    scheme = parsed.scheme
+    if scheme != "https" and not (scheme == "http" and host in LOOPBACK_HOSTS):
+        return f"scheme {scheme or 'none'} is not https"
+    # Loopback stand-ins (tests, local runs) listen on any port; Slack only on the default.
+    if not parsed.is_default_port() and host not in LOOPBACK_HOSTS:
+        return f"port {port} is not the default port of {scheme}"
     if host not in {h.lower() for h in allowed_hosts}:
         return f"host {host} is not in EXPBRIDGE_SLACK__ALLOWED_HOSTS"
     return None

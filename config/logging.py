@@ -16,6 +16,13 @@ from expbridge.config.tracing import add_trace_ids
 
 SECRET_KEY_NAME = re.compile(r"token|secret|password|authorization|signature|api_key", re.I)
 REDACTED = "[redacted]"
+# Credentials inside free text (messages, exception texts, library lines such as aiohttp's
+# "Error handling request" with the header that was too long): bearer tokens, provider keys,
+# webhook secrets and signatures, Slack webhook paths. The first group is kept.
+SECRET_IN_TEXT = re.compile(
+    r"(?i)(bearer\s+|basic\s+|signature=|v0=|v1,|whsec_|\b(?:test_)?sk_|hooks\.slack\.com/)"
+    r"[^\s'\",;]+"
+)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -35,6 +42,16 @@ def redact_secrets(
 def _orjson_text(value: Any, default: Any = None, **_: Any) -> str:
     # orjson renders a line about 5x faster than the json module (bench/accept_throughput.py).
     return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def redact_secrets_in_text(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """After exceptions are formatted: scrub credentials out of every text value of a line."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and SECRET_IN_TEXT.search(value) is not None:
+            event_dict[key] = SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, value)
+    return event_dict
 
 
 def _renderer(log_format: str) -> Any:
@@ -70,6 +87,7 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
             *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            redact_secrets_in_text,
             renderer,
         ],
         logger_factory=lambda *args: NamedWriteLogger(args[0] if args else None, stream),
@@ -81,6 +99,7 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_secrets_in_text,
             renderer,
         ],
     )

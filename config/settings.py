@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from expbridge.config.callbacks import CallbackSettings, CallbackSubscription, check_destination_url
 from expbridge.config.chatops import SlackSettings
+from expbridge.config.http import HttpSettings
 from expbridge.events import keys
 
 SECRETS_DIR = Path("/run/secrets")
@@ -196,6 +197,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     @field_validator("sources", mode="before")
     @classmethod

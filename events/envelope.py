@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
@@ -22,6 +22,16 @@ _SCHEDULE_SCHEMA: dict[str, Any] = {
     "description": "when the event takes effect: RFC 3339 with a zone, at most "
     "EXPBRIDGE_MAX_SCHEDULE_AHEAD_S ahead (default 90 days); in the past means now",
 }
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """pydantic reads numbers (and numeric strings) as unix times; the schema says date-time."""
+    if isinstance(value, datetime) or (isinstance(value, str) and RFC3339.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z")
+
+
+Rfc3339Datetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
 
 class EventEnvelope(BaseModel):

@@ -11,13 +11,40 @@ Ordering keys:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 ID_PATTERN = r"^[a-zA-Z0-9._-]+$"
-QonversionExperimentId = Annotated[str, Field(min_length=1, max_length=256, pattern=ID_PATTERN)]
+DOT_SEGMENTS = (".", "..")
+
+
+def _not_a_dot_segment(value: str) -> str:
+    if value in DOT_SEGMENTS:
+        raise ValueError("an id cannot be '.' or '..' (it goes into upstream paths)")
+    return value
+
+
+# An id that becomes an upstream path segment: never a dot segment (the schema says so too).
+# (After the other constraints: an AfterValidator first would hide them from the schema.)
+NOT_A_DOT_SEGMENT = AfterValidator(_not_a_dot_segment)
+NOT_A_DOT_SEGMENT_SCHEMA = Field(json_schema_extra={"not": {"enum": list(DOT_SEGMENTS)}})
+QonversionExperimentId = Annotated[
+    str,
+    Field(min_length=1, max_length=256, pattern=ID_PATTERN),
+    NOT_A_DOT_SEGMENT,
+    NOT_A_DOT_SEGMENT_SCHEMA,
+]
 ConvertId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
 
 # The Convert resources below a project a target may name, and their ordering-key label.
@@ -94,22 +121,50 @@ AnyTarget = QonversionTarget | ConvertTarget
 Target = Annotated[AnyTarget, Field(discriminator="provider")]
 
 
-def _naming(resource: str | None) -> Callable[[AnyTarget], AnyTarget]:
-    def check(target: AnyTarget) -> AnyTarget:
-        if target.resource != resource:
+def _names(field: str) -> dict[str, Any]:
+    return {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Narrows a target to the events that act on `resource` (None: a target without ids).
+    Validation and the OpenAPI schema come from this one definition, so they agree."""
+
+    resource: str | None
+    id_fields: tuple[str, ...]
+
+    def check(self, target: AnyTarget) -> AnyTarget:
+        if target.resource != self.resource:
+            resource = self.resource
             wanted = f"a target with {resource}" if resource else "a target without ids"
             raise ValueError(f"this event needs {wanted} (got {target.resource or 'no id'})")
         return target
 
-    return check
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        named = {self.resource} if self.resource else set()
+        if self.resource in CONVERT_RESOURCES:
+            named.add("project_id")
+        rules = [_names(f) for f in self.id_fields if f in named]
+        rules += [{"not": _names(f)} for f in self.id_fields if f not in named]
+        return {"allOf": [handler(schema), *rules]}
+
+
+QONVERSION_IDS = ("experiment_id",)
+CONVERT_IDS = ("project_id", *CONVERT_RESOURCES)
 
 # What each event may act on: the catalog's data models narrow `target` with these.
-QonversionExperimentTarget = Annotated[QonversionTarget, AfterValidator(_naming("experiment_id"))]
-QonversionNewExperimentTarget = Annotated[QonversionTarget, AfterValidator(_naming(None))]
-ConvertAccountTarget = Annotated[ConvertTarget, AfterValidator(_naming(None))]
-ConvertProjectTarget = Annotated[ConvertTarget, AfterValidator(_naming("project_id"))]
-ConvertExperienceTarget = Annotated[ConvertTarget, AfterValidator(_naming("experience_id"))]
-ConvertGoalTarget = Annotated[ConvertTarget, AfterValidator(_naming("goal_id"))]
-ConvertHypothesisTarget = Annotated[ConvertTarget, AfterValidator(_naming("hypothesis_id"))]
-ConvertAudienceTarget = Annotated[ConvertTarget, AfterValidator(_naming("audience_id"))]
+QonversionExperimentTarget = Annotated[QonversionTarget, Naming("experiment_id", QONVERSION_IDS)]
+QonversionNewExperimentTarget = Annotated[QonversionTarget, Naming(None, QONVERSION_IDS)]
+ConvertAccountTarget = Annotated[ConvertTarget, Naming(None, CONVERT_IDS)]
+ConvertProjectTarget = Annotated[ConvertTarget, Naming("project_id", CONVERT_IDS)]
+ConvertExperienceTarget = Annotated[ConvertTarget, Naming("experience_id", CONVERT_IDS)]
+ConvertGoalTarget = Annotated[ConvertTarget, Naming("goal_id", CONVERT_IDS)]
+ConvertHypothesisTarget = Annotated[ConvertTarget, Naming("hypothesis_id", CONVERT_IDS)]
+ConvertAudienceTarget = Annotated[ConvertTarget, Naming("audience_id", CONVERT_IDS)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -13,6 +14,14 @@ from expbridge.config.settings import Settings, SourceCredentials
 from expbridge.service.problems import Problem
 
 WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated source; `signed_id` is the webhook-id its signature covers, if any."""
+
+    source: str
+    signed_id: str | None
 
 
 def _digest(token: str) -> bytes:
@@ -87,15 +96,15 @@ class Authenticator:
             return name
         return None
 
-    def authenticate(self, request: web.Request, body: bytes) -> str:
+    def authenticate(self, request: web.Request, body: bytes) -> Caller:
         if self.bearer(request) is not None:
             source = self.source_by_token(request)
             if source is None:
                 raise unauthorized("the bearer token does not belong to any source")
-            return source
+            return Caller(source, signed_id=None)
         if self.has_webhook_headers(request.headers):
             source = self.source_by_signature(request.headers, body)
             if source is None:
                 raise unauthorized("the webhook signature is invalid or its timestamp is stale")
-            return source
+            return Caller(source, signed_id=request.headers["webhook-id"])
         raise unauthorized("send Authorization: Bearer <source token> or a webhook signature")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
-PROBLEM_TYPE_BASE = "https://expbridge.dev/problems/"
+from expbridge.events.problem import PROBLEM_MEDIA_TYPE, problem_body
 
 
 class Problem(Exception):
@@ -30,18 +27,10 @@ class Problem(Exception):
         self.headers = headers or {}
 
     def response(self) -> web.Response:
-        body: dict[str, Any] = {
-            "type": PROBLEM_TYPE_BASE + self.slug,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if self.errors is not None:
-            body["errors"] = self.errors
         return web.Response(
             status=self.status,
-            body=json.dumps(body).encode(),
-            content_type="application/problem+json",
+            body=problem_body(self.status, self.title, self.detail, self.slug, self.errors),
+            content_type=PROBLEM_MEDIA_TYPE,
             headers=self.headers,
         )
 

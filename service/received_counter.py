@@ -10,6 +10,9 @@ from aiohttp.typedefs import Handler
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
 
+# nginx's name for it: the client went away before an answer (counted as a 4xx, not a 5xx).
+CLIENT_CLOSED_REQUEST = 499
+
 
 def counted_as_received(handler: Handler) -> Handler:
     """Wrap the accept handler; it notes the type and source on the request as it learns them."""
@@ -24,6 +27,9 @@ def counted_as_received(handler: Handler) -> Handler:
             return response
         except (Problem, web.HTTPException) as error:
             status = error.status
+            raise
+        except ConnectionError:
+            status = CLIENT_CLOSED_REQUEST
             raise
         finally:
             request.app[keys.METRICS].event_received(

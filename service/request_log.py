@@ -33,6 +33,10 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         response = problem_for_http_exception(exc).response()
+    except ConnectionError:
+        # The client went away (mid-body, or before the answer): nothing to answer, no fault.
+        log.info("client disconnected", duration_ms=round((time.perf_counter() - started) * 1e3))
+        raise
     except Exception:
         log.exception("unhandled error")
         response = Problem(500, "Internal error", "the request could not be handled").response()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from expbridge.events.catalog import CATALOG, EventData
@@ -15,6 +14,7 @@ from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
 from expbridge.events.schedule import check_ahead, parse_moment
 from expbridge.events.targets import AliasTarget, AnyTarget, Target
 from expbridge.service.problems import Problem
+from expbridge.service.strict_json import JsonRejected, loads_strict
 
 JSON_TYPES = {"application/json", "application/cloudevents+json"}
 TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)
@@ -45,13 +45,11 @@ def unprocessable(detail: str, errors: list[dict[str, str]]) -> Problem:
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
-        # orjson: C speed, strict UTF-8, nesting over 1024 levels refused; integers beyond 64
-        # bits read as floats (RFC 8259 calls them not interoperable).
-        parsed = orjson.loads(body)
+        parsed = loads_strict(body)
+    except JsonRejected as error:
+        raise Problem(400, "Malformed JSON", f"the body is not strict JSON: {error}") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}") from None
-    except RecursionError:
-        raise Problem(400, "Malformed JSON", "the body is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise Problem(400, "Malformed JSON", "the body must be a JSON object")
     return parsed

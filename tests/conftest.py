@@ -10,13 +10,14 @@ from typing import Any
 import aiohttp
 import pytest
 import redis as sync_redis
-from aiohttp.test_utils import TestServer
+from aiohttp import web
 
 from expbridge.cli.redis_server import RedisServer
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import load_settings
 from expbridge.config.settings import Settings
 from expbridge.service.app import create_app
+from expbridge.service.http_server import listening
 
 SOURCE_TOKEN = "tok_growth_0123456789"
 OTHER_TOKEN = "tok_other_0123456789"
@@ -85,14 +86,15 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 class Ingress:
-    """The real ingress app behind a real loopback HTTP server, with a client session."""
+    """The real ingress app behind its real HTTP server on loopback, with a client session."""
 
-    def __init__(self, server: TestServer, session: aiohttp.ClientSession) -> None:
-        self.server = server
+    def __init__(self, app: web.Application, base_url: str, session: aiohttp.ClientSession):
+        self.app = app
+        self.base_url = base_url
         self.session = session
 
     def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
+        return self.base_url + path
 
     async def post_event(
         self, body: Any, token: str | None = SOURCE_TOKEN, **kwargs: Any
@@ -119,15 +121,14 @@ class Ingress:
 async def running_ingress(
     settings: Settings, file_config: FileConfig | None = None
 ) -> AsyncIterator[Ingress]:
-    """The real ingress on a loopback port for as long as the block runs."""
-    server = TestServer(create_app(settings, file_config), host="127.0.0.1")
-    await server.start_server()
-    session = aiohttp.ClientSession()
-    try:
-        yield Ingress(server, session)
-    finally:
-        await session.close()
-        await server.close()
+    """The real ingress (the server `expbridge serve` runs) on a free loopback port for as long
+    as the block runs."""
+    app = create_app(settings, file_config)
+    async with (
+        listening(app, settings.http, "127.0.0.1", 0, shutdown_timeout=1) as base_url,
+        aiohttp.ClientSession() as session,
+    ):
+        yield Ingress(app, base_url, session)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events import keys
 from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
+from expbridge.events.store.records import is_salvaged, parse_record
 from expbridge.workers.deps import DEPS, JobDeps
 from expbridge.workers.pacing import ProviderBusy
 from expbridge.workers.plans.registry import UnplannableEvent, plan_event
@@ -82,9 +83,17 @@ async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> st
     if raw is None:
         log.warning("event record missing; nothing to do")
         return "missing"
-    record = EventRecord.model_validate_json(raw)
+    record = parse_record(raw)
+    if record is None:
+        log.error("event record unreadable, even its id and target; left as it is")
+        return "unreadable"
     if record.is_terminal or (current is not None and int(current) != dispatch):
         return "stale"  # an old job run again after the event moved on
+    if is_salvaged(record):
+        # Cannot be carried out, and must not hold up its line: dead, with the reason.
+        assert record.last_error is not None
+        await _dead(deps, record, record.last_error)
+        return record.status
     with spans.attempt_span(record, dispatch):
         return await _attempt(deps, record, dispatch)
 

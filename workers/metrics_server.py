@@ -7,6 +7,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from expbridge.config.settings import Settings
+from expbridge.events.problem import PROBLEM_MEDIA_TYPE, problem_body
 
 log = structlog.get_logger("expbridge.worker")
 REGISTRY = web.AppKey("registry", CollectorRegistry)
@@ -16,7 +17,12 @@ SETTINGS = web.AppKey("settings", Settings)
 async def _metrics(request: web.Request) -> web.Response:
     if not request.app[SETTINGS].allows_metrics(request.headers.get("Authorization")):
         return web.Response(
-            status=401, text="needs the EXPBRIDGE_METRICS_TOKEN bearer token",
+            status=401,
+            body=problem_body(
+                401, "Unauthorized", "GET /metrics needs the EXPBRIDGE_METRICS_TOKEN bearer token",
+                slug="unauthorized",
+            ),
+            content_type=PROBLEM_MEDIA_TYPE,
             headers={"WWW-Authenticate": 'Bearer realm="expbridge"'},
         )  # fmt: skip
     body = generate_latest(request.app[REGISTRY])

@@ -5,7 +5,7 @@ Server-set fields (`id`, `account_id`, `tracking_snippet`, `created_at`) are not
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from expbridge.events.convert.common import (
     Changes,
@@ -52,8 +52,8 @@ class ExperienceFields(ConvertBody):
     end_time: NonNegative | None = None
     global_js: str | None = None
     editor_url: str | None = None
-    keep_winner: bool | None = None
-    stop_looser: bool | None = None
+    keep_winner: StrictBool | None = None
+    stop_looser: StrictBool | None = None
     minrun: NonNegative | None = None
     maxrun: NonNegative | None = None
     minordv: NonNegative | None = None

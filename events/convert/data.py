@@ -33,7 +33,8 @@ from expbridge.events.targets import (
     ConvertProjectTarget,
 )
 
-UnixSeconds = Annotated[int, Field(ge=0)]
+# Up to the last second of year 9999: any later "timestamp" is a mistake, not a date.
+UnixSeconds = Annotated[int, Field(ge=0, le=253_402_300_799)]
 
 
 class ConvertExperienceData(EventData):

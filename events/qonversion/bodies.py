@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from expbridge.events.targets import ID_PATTERN
+from expbridge.events.targets import ID_PATTERN, NOT_A_DOT_SEGMENT, NOT_A_DOT_SEGMENT_SCHEMA
 
 AliasId = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 ExperimentStatus = Literal["draft", "active", "paused", "finished"]
 Name = Annotated[str, Field(min_length=1)]
 # [inferred] user ids have no published rule: a path segment of at most 256 characters.
-UserId = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\s/?#]+$")]
+UserId = Annotated[
+    str,
+    Field(min_length=1, max_length=256, pattern=r"^[^\s/?#]+$"),
+    NOT_A_DOT_SEGMENT,
+    NOT_A_DOT_SEGMENT_SCHEMA,
+]
 GroupId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -41,7 +46,7 @@ class ExperimentFields(Body):
     goal_value: float | None = None
     goal_direction: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     context_key: str | None = None
-    is_context_specific: bool | None = None
+    is_context_specific: StrictBool | None = None
 
     @field_validator("primary_metric")
     @classmethod
@@ -84,5 +89,5 @@ class GroupCreate(Body):
     # Optional upstream, required here: after an attempt with an unknown outcome the worker
     # finds the group by name instead of creating a second one.
     name: Annotated[str, Field(min_length=1, max_length=256)]
-    is_control: bool | None = None
+    is_control: StrictBool | None = None
     remote_config_uid: Annotated[str, Field(min_length=1, max_length=256)] | None = None

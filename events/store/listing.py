@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from expbridge.events import keys
 from expbridge.events.record import EventRecord
+from expbridge.events.store.records import parse_record
 
 BATCH = 200
 MAX_SCANNED = 10_000
@@ -31,10 +32,14 @@ def encode_cursor(score: float, event_id: str) -> str:
     return f"{int(score)}:{event_id}"
 
 
+class BadCursor(ValueError):
+    """A cursor this API did not hand out."""
+
+
 def decode_cursor(cursor: str) -> tuple[int, str]:
     score, sep, event_id = cursor.partition(":")
-    if not sep or not score.isdigit() or not event_id:
-        raise ValueError("cursor is not one this API returned")
+    if not sep or not (score.isascii() and score.isdigit()) or not event_id:
+        raise BadCursor("cursor is not one this API returned")
     return int(score), event_id
 
 
@@ -61,29 +66,36 @@ async def scan_index(
         upper = position[0] if upper == "+inf" else min(int(upper), position[0])
     lower: int | str = since_ms if since_ms is not None else "-inf"
     found: list[EventRecord] = []
+    expired: list[str] = []
     last: tuple[float, str] | None = None
     offset = scanned = 0
-    while len(found) < limit and scanned < max_scanned:
-        rows = await redis.zrevrangebyscore(
-            index, upper, lower, start=offset, num=BATCH, withscores=True
-        )
-        if not rows:
-            return Page(found, None)
-        offset += len(rows)
-        candidates = [(m.decode(), s) for m, s in rows]
-        candidates = [(i, s) for i, s in candidates if _after_cursor(s, i, position)]
-        scanned += len(rows)
-        raws = await redis.mget([keys.event(i) for i, _ in candidates]) if candidates else []
-        for (event_id, score), raw in zip(candidates, raws, strict=True):
-            last = (score, event_id)
-            if raw is None:  # expired record: drop it from the index on the way
-                await redis.zrem(index, event_id)
-                continue
-            record = EventRecord.model_validate_json(raw)
-            if keep(record):
-                found.append(record)
-                if len(found) == limit:
-                    break
+    try:
+        while len(found) < limit and scanned < max_scanned:
+            rows = await redis.zrevrangebyscore(
+                index, upper, lower, start=offset, num=BATCH, withscores=True
+            )
+            if not rows:
+                last = None
+                break
+            offset += len(rows)
+            candidates = [(m.decode(), s) for m, s in rows]
+            candidates = [(i, s) for i, s in candidates if _after_cursor(s, i, position)]
+            scanned += len(rows)
+            raws = await redis.mget([keys.event(i) for i, _ in candidates]) if candidates else []
+            for (event_id, score), raw in zip(candidates, raws, strict=True):
+                last = (score, event_id)
+                if raw is None:  # expired record: drop it from the index after the scan
+                    expired.append(event_id)
+                    continue
+                record = parse_record(raw)
+                if record is not None and keep(record):
+                    found.append(record)
+                    if len(found) == limit:
+                        break
+    finally:
+        # Not while paging by offset: removing entries under the offset would skip others.
+        if expired:
+            await redis.zrem(index, *expired)
     return Page(found, encode_cursor(*last) if last is not None else None)
 
 
@@ -147,7 +159,12 @@ async def status_counts(
         chunk = ids[start : start + 1000]
         for raw in await redis.mget([keys.event(i.decode()) for i in chunk]):
             if raw is not None:
-                counts[_StatusOnly.model_validate_json(raw).status] += 1
+                try:
+                    counts[_StatusOnly.model_validate_json(raw).status] += 1
+                except ValidationError:  # one bad record never fails the count
+                    record = parse_record(raw)
+                    if record is not None:
+                        counts[record.status] += 1
     return counts
 
 

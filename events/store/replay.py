@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from expbridge.events import keys
 from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.store.queue import QueueScripts
+from expbridge.events.store.records import parse_record
 
 ReplayOutcome = Literal["requeued", "not_dead", "missing"]
 
@@ -51,7 +52,9 @@ class Replayer:
         raw = await self.redis.get(keys.event(event_id))
         if raw is None:
             return "missing"
-        record = EventRecord.model_validate_json(raw)
+        record = parse_record(raw)
+        if record is None:
+            return "missing"
         if record.status != "dead":
             return "not_dead"
         done = await self.scripts.requeue_dead(

@@ -36,11 +36,16 @@ class SlackVerifier:
         signature = headers.get("X-Slack-Signature", "")
         if not timestamp or not signature:
             raise unauthorized("send X-Slack-Request-Timestamp and X-Slack-Signature")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WINDOW_S:
+        # isdigit() alone takes "¹⁷⁰⁰", which int() refuses; compare_digest refuses non-ASCII.
+        if not (timestamp.isascii() and timestamp.isdigit()) or (
+            abs(time.time() - int(timestamp)) > WINDOW_S
+        ):
             raise unauthorized("the request timestamp is not within 5 minutes of now")
+        if not signature.isascii():
+            raise unauthorized("the Slack signature does not match")
         try:
             valid = self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, TypeError):
             valid = False
         if not valid:
             raise unauthorized("the Slack signature does not match")

@@ -79,13 +79,15 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         description=(
             "Plain JSON (`type` and `data` required) or a CloudEvent 1.0 in structured mode "
             "(`application/cloudevents+json`) or binary mode (`ce-*` headers, the data as the "
-            "body). The idempotency key is `Idempotency-Key`, else `webhook-id`, else the "
-            "event's `id`, scoped to the source and kept 24 h."
+            "body). The idempotency key is the signed `webhook-id` for a request authenticated "
+            "by signature, else `Idempotency-Key`, else the event's `id`, scoped to the source "
+            "and kept 24 h."
         ),
         security=(SOURCE, WEBHOOK),
         body=EVENT_BODY,
         headers={
-            "Idempotency-Key": "idempotency key (1 to 255 characters)",
+            "Idempotency-Key": "idempotency key (1 to 256 characters); a signed request's key "
+            "is its webhook-id",
             "webhook-id": "Standard Webhooks message id (also the idempotency key)",
             "webhook-timestamp": "Standard Webhooks timestamp, within ±5 minutes",
             "webhook-signature": "Standard Webhooks signature made with the source's whsec_ secret",

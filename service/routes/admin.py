@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.asyncio import Redis
 
+from expbridge.events.envelope import Rfc3339Datetime
 from expbridge.events.record import EventStatus
-from expbridge.events.store.listing import EventFilter, Page, dead_letter_page, event_page
+from expbridge.events.store.listing import (
+    BadCursor,
+    EventFilter,
+    Page,
+    dead_letter_page,
+    event_page,
+)
 from expbridge.events.store.replay import BulkReplay, Replayer
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
@@ -33,8 +40,8 @@ class DeadLetterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Rfc3339Datetime | None = None
+    until: Rfc3339Datetime | None = None
     limit: Limit = 50
     cursor: str | None = None
 
@@ -46,8 +53,8 @@ class DeadLetterReplay(BaseModel):
 
     ids: list[str] | None = Field(None, max_length=1000)
     type: str | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Rfc3339Datetime | None = None
+    until: Rfc3339Datetime | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
@@ -89,7 +96,7 @@ async def list_events(request: web.Request) -> web.Response:
             request.app[keys.REDIS], EventFilter(status=query.status, type=query.type),
             limit=query.limit, cursor=query.cursor,
         )  # fmt: skip
-    except ValueError as error:
+    except BadCursor as error:
         raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
     return web.json_response(_page_body(page))
 
@@ -116,7 +123,7 @@ async def list_dead_letters(request: web.Request) -> web.Response:
             request.app[keys.REDIS], limit=query.limit, event_type=query.type,
             since=query.since, until=query.until, cursor=query.cursor,
         )  # fmt: skip
-    except ValueError as error:
+    except BadCursor as error:
         raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
     return web.json_response(_page_body(page))
 

@@ -3,6 +3,7 @@ POST /v1/events/{id}/cancel."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Any
@@ -20,6 +21,7 @@ from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.schedule import is_due
 from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
 from expbridge.service import app_keys as keys
+from expbridge.service.auth import Caller
 from expbridge.service.problems import Problem
 from expbridge.service.received_counter import counted_as_received
 from expbridge.service.validation import (
@@ -32,6 +34,8 @@ from expbridge.service.validation import (
 )
 
 log = structlog.get_logger("expbridge.service")
+# As long as the longest producer id (events/envelope.py), which is a key too.
+MAX_IDEMPOTENCY_KEY = 256
 routes = web.RouteTableDef()
 CLOUDEVENT_JSON = "application/cloudevents+json"
 TRACE_FIELDS_SET = frozenset(TRACE_FIELDS)
@@ -67,16 +71,30 @@ def trace_parent(request: web.Request, raw: dict[str, Any], cloudevent: bool) ->
 
 
 async def read_body(request: web.Request) -> bytes:
-    limit = request.app[keys.SETTINGS].max_body_bytes
+    settings = request.app[keys.SETTINGS]
+    limit = settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
-    return await request.read()
+    timeout = settings.http.body_read_timeout_s
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise Problem(
+            408, "Request timeout", f"the body did not arrive within {timeout:g} s"
+        ) from None
 
 
-def idempotency_key_of(request: web.Request, producer_id: str | None) -> str | None:
-    key = request.headers.get("Idempotency-Key") or request.headers.get("webhook-id") or producer_id
-    if key is not None and not 1 <= len(key) <= 255:
-        raise Problem(400, "Bad idempotency key", "Idempotency-Key must be 1 to 255 characters")
+def idempotency_key_of(request: web.Request, caller: Caller, producer_id: str | None) -> str | None:
+    """A signed request's key is its signed webhook-id: an unsigned Idempotency-Key header
+    beside it would let a captured request be replayed as a new event."""
+    key = caller.signed_id or request.headers.get("Idempotency-Key") or producer_id
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise Problem(
+            400,
+            "Bad idempotency key",
+            f"the idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+        )
     return key
 
 
@@ -93,7 +111,8 @@ async def post_event(request: web.Request) -> web.Response:
             f"(got {request.content_type or 'none'})",
         )
     body = await read_body(request)
-    source = app[keys.AUTHENTICATOR].authenticate(request, body)
+    caller = app[keys.AUTHENTICATOR].authenticate(request, body)
+    source = caller.source
     request[keys.RECEIVED_SOURCE] = source
     structlog.contextvars.bind_contextvars(source=source)
     raw = binary_mode_envelope(request.headers, body) if binary else parse_json_object(body)
@@ -116,7 +135,7 @@ async def post_event(request: web.Request) -> web.Response:
         time=envelope.time,
         data=event.data.model_dump(mode="json", exclude_unset=True),
     )
-    key = idempotency_key_of(request, envelope.id)
+    key = idempotency_key_of(request, caller, envelope.id)
     scoped_key = redis_keys.idempotency(source, key) if key is not None else None
     parent = trace_parent(request, raw, binary or request.content_type == CLOUDEVENT_JSON)
     try:

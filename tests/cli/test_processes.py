@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from expbridge.cli.redis_server import free_port
-from tests.conftest import SANDBOX_KEY, SOURCE_TOKEN
-from tests.helpers import qonversion_experiment, seed_experiment
+from tests.conftest import SOURCE_TOKEN
+from tests.helpers import qonversion_experiment
 
 EXPBRIDGE = str(Path(sys.executable).parent / "expbridge")
 
@@ -103,39 +103,57 @@ async def test_run_all_in_one_then_send_wait(tmp_path: Path) -> None:
     )
 
 
+async def wait_sandbox(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 20
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            try:
+                async with session.get(f"{url}/_sandbox/state") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"sandbox not up: {log.read_text()}")
+
+
 @pytest.mark.slow
-async def test_serve_and_worker_as_separate_processes(
-    tmp_path: Path, redis_url: str, sandbox: Any
-) -> None:
-    await seed_experiment(sandbox.url, "exp_demo")
-    port = free_port()
+async def test_serve_and_worker_as_separate_processes(tmp_path: Path, redis_url: str) -> None:
+    """The README's example as written: `expbridge sandbox` (which seeds exp_demo, like
+    `run`), `serve` and `worker` apart, then `send ... qonversion:exp_demo --wait`."""
+    port, sandbox_port = free_port(), free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     env = base_env(
         tmp_path,
         EXPBRIDGE_PORT=str(port),
         EXPBRIDGE_REDIS_URL=redis_url,
         EXPBRIDGE_SOURCES=json.dumps({"growth": {"token": SOURCE_TOKEN}}),
-        EXPBRIDGE_QONVERSION__SECRET_KEY=SANDBOX_KEY,
-        EXPBRIDGE_QONVERSION__BASE_URL=f"{sandbox.url}/qonversion/v4",
+        EXPBRIDGE_SANDBOX_URL=sandbox_url,
     )
+    sandbox_log = tmp_path / "sandbox.log"
     serve_log, worker_log = tmp_path / "serve.log", tmp_path / "worker.log"
-    serve = spawn(["serve"], env, serve_log)
-    worker = spawn(["worker"], env, worker_log)
+    sandbox = spawn(["sandbox", "--port", str(sandbox_port)], env, sandbox_log)
+    serve = worker = None
     try:
+        await wait_sandbox(sandbox_url, sandbox, sandbox_log)
+        serve = spawn(["serve"], env, serve_log)
+        worker = spawn(["worker"], env, worker_log)
         url = f"http://127.0.0.1:{port}"
         await wait_healthy(url, serve, serve_log)
         record = await send_and_wait(env, url, "--token", SOURCE_TOKEN)
         assert record["status"] == "succeeded", record
         assert record["steps"][0]["upstream_status"] == 200
-        assert (await qonversion_experiment(sandbox.url, "exp_demo"))["status"] == "active"
+        assert (await qonversion_experiment(sandbox_url, "exp_demo"))["status"] == "active"
     finally:
-        assert stop(serve) == 0, serve_log.read_text()
-        assert stop(worker) == 0, worker_log.read_text()
+        for process, log in ((serve, serve_log), (worker, worker_log), (sandbox, sandbox_log)):
+            if process is not None:
+                assert stop(process) == 0, log.read_text()
     worker_lines = [json.loads(x) for x in worker_log.read_text().splitlines() if x.startswith("{")]
     attempt = next(line for line in worker_lines if line.get("event") == "job attempt")
     for field in ("event_id", "type", "source", "target", "attempt", "duration_ms"):
         assert field in attempt, attempt
     assert SOURCE_TOKEN not in worker_log.read_text() + serve_log.read_text()
-    assert SANDBOX_KEY not in worker_log.read_text()
 
 
 def test_serve_without_redis_url_says_what_is_missing(tmp_path: Path) -> None:

@@ -49,3 +49,24 @@ def test_credential_fields_are_redacted(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "tok_123" not in out and "Bearer x" not in out and '"s"' not in out
     assert lines(out)[0]["token"] == "[redacted]"
+
+
+def test_credentials_inside_text_are_redacted_in_library_lines_and_tracebacks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """aiohttp's "Error handling request" quotes the header it could not parse; a traceback
+    may carry a provider key. The filter covers every line, ours and the libraries'."""
+    configure_logging("json", "INFO")
+    try:
+        raise ValueError("Got more than 8190 bytes when reading: b'Bearer tok-secret-aaaa'")
+    except ValueError:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "::1")
+    logging.getLogger("arq.worker").error("posting to https://hooks.slack.com/services/T/B/XYZ")
+    structlog.get_logger("expbridge.t").warning(
+        "upstream said", detail="key test_sk_live_123 refused; whsec_abc123; v1,c2lnbmF0dXJl"
+    )
+    out = capsys.readouterr().out
+    for secret in ("tok-secret-aaaa", "services/T/B/XYZ", "live_123", "abc123", "c2lnbmF0dXJl"):
+        assert secret not in out
+    assert out.count("[redacted]") >= 5
+    assert "Error handling request from ::1" in out

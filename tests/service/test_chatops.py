@@ -24,6 +24,7 @@ from tests.helpers import (
     seed_experiment,
     stored_event_count,
 )
+from tests.raw_http import raw_request
 from tests.slack_standin import SIGNING_SECRET, signed_headers, slash_command
 
 CONFIG = {
@@ -181,3 +182,54 @@ async def test_help_unknown_commands_and_targets(
     async with running_ingress(settings) as off:  # no signing secret: ChatOps off
         response = await post(off, slash_command("help", reply_url))
         assert response.status == 404
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [
+        ("¹⁷⁰⁰⁰⁰⁰⁰⁰⁰", "v0=" + "0" * 64),  # superscript digits: isdigit() but not int()
+        ("٣٤٥٦٧٨٩٠١٢", "v0=" + "0" * 64),  # Arabic-Indic digits
+        (None, "v0=" + "é" * 64),  # a non-ASCII signature (compare_digest refuses it)
+    ],
+)
+async def test_non_ascii_slack_headers_are_401_not_500(
+    setup: tuple[Ingress, Settings], timestamp: str | None, signature: str
+) -> None:
+    ingress, settings = setup
+    body = slash_command("start paywall", "https://hooks.slack.com/commands/1")
+    ts = timestamp or str(int(time.time()))
+    head = (
+        "POST /v1/chatops/slack HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {signature}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    answer = await raw_request(ingress.base_url, head.encode("utf-8") + body)
+    assert answer is not None
+    assert answer.status == 401, answer.body
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert await stored_event_count(settings) == 0
+
+
+@pytest.mark.parametrize(
+    "response_url",
+    [
+        "https://evil.example\\@hooks.slack.com/commands/1",
+        "https://user:pw@hooks.slack.com/commands/1",
+        "https://evil.example@hooks.slack.com/commands/1",
+        "https://hooks.slack.com:99999/x",
+        "https://hooks.slack.com:8443/x",
+        "https://hooks.slack.com.evil.example/x",
+    ],
+)
+async def test_hostile_response_urls_are_400_and_nothing_is_queued(
+    make_settings: Callable[..., Settings], tmp_path: Path, response_url: str
+) -> None:
+    path = tmp_path / "expbridge.yaml"
+    path.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
+    settings = make_settings(config=path, slack={"signing_secret": SIGNING_SECRET})
+    async with running_ingress(settings, load_config(settings)) as ingress:
+        response = await post(ingress, slash_command("start paywall", response_url))
+        assert response.status == 400, await response.text()
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert await stored_event_count(settings) == 0

@@ -42,7 +42,7 @@ def test_every_registered_route_is_in_the_document(
 ) -> None:
     registered = {
         (route.method.lower(), route.resource.canonical)
-        for route in ingress.server.app.router.routes()
+        for route in ingress.app.router.routes()
         if route.resource is not None and route.method != "HEAD"
     }
     # The operator console's HTML pages (/ui) are for people, not part of the JSON API.

@@ -71,3 +71,20 @@ async def test_stale_timestamp_is_401(hooked: Ingress, settings: Settings) -> No
     assert "stale" in (await response.json(content_type=None))["detail"]
     assert SECRET not in await response.text()
     assert await stored_event_count(settings) == 0
+
+
+async def test_a_captured_signed_request_cannot_be_replayed_under_a_new_idempotency_key(
+    hooked: Ingress, settings: Settings
+) -> None:
+    """The signature covers webhook-id, not Idempotency-Key: the signed id is the key."""
+    body = json.dumps(start_event("exp_1")).encode()
+    headers = signed(body, "msg_captured", datetime.now(UTC))
+    first = await hooked.post_event(body, token=None, headers=headers)
+    assert first.status == 202, await first.text()
+    for attempt in range(3):
+        replay = {**headers, "Idempotency-Key": f"fresh-{attempt}"}
+        again = await hooked.post_event(body, token=None, headers=replay)
+        assert again.status == 202
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert (await again.json())["id"] == (await first.json())["id"]
+    assert await stored_event_count(settings) == 1

@@ -114,6 +114,8 @@ async def test_the_worker_metrics_server_honours_the_metrics_token(
         async with aiohttp.ClientSession() as session:
             async with session.get(url) as response:
                 assert response.status == 401
+                assert response.headers["Content-Type"] == "application/problem+json"
+                assert (await response.json(content_type=None))["status"] == 401
             headers = {"Authorization": "Bearer metrics_0123456789"}
             async with session.get(url, headers=headers) as response:
                 assert response.status == 200

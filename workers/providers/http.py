@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 import structlog
@@ -28,6 +29,14 @@ ErrorParser = Callable[[Any, str], tuple[str | None, str]]
 Signer = Callable[[str, str, bytes], dict[str, str]]
 # (provider, operation, status class "2xx"/"4xx"/"5xx"/"error", duration in s): e.g. metrics
 UpstreamObserver = Callable[[str, str, str, float], None]
+
+
+def path_segment(value: str) -> str:
+    """One percent-encoded path segment. `.` and `..` are refused: a proxy or server that
+    resolves dot segments would turn `/experiments/x/users/..` into `/experiments/x`."""
+    if value in {".", ".."}:
+        raise ValueError(f"{value!r} cannot be a path segment")
+    return quote(value, safe="")
 
 
 @dataclass(frozen=True)

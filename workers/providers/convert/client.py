@@ -7,7 +7,6 @@ bytes sent, again on every attempt.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
@@ -21,16 +20,13 @@ from expbridge.workers.providers.http import (
     UpstreamHttp,
     UpstreamObserver,
     UpstreamResponse,
+    path_segment,
 )
 from expbridge.workers.providers.reports import ConvertReport
 
 PROVIDER = "convert"
 # A lookup by name reads at most this many pages before it gives up looking.
 MAX_LOOKUP_PAGES = 20
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 class ConvertClient:
@@ -61,9 +57,9 @@ class ConvertClient:
 
     def _path(self, operation: str, project_id: str = "", object_id: str = "", **more: str) -> str:
         ids = {"pid": project_id, "oid": object_id, **more}
-        encoded = {name: _segment(value) for name, value in ids.items()}
+        encoded = {name: path_segment(value) for name, value in ids.items()}
         return self.api.route(operation).path.format(
-            account_id=_segment(self.account_id), **encoded
+            account_id=path_segment(self.account_id), **encoded
         )
 
     async def _call(

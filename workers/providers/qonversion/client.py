@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
-from expbridge.workers.providers.http import Outcome, UpstreamHttp, UpstreamObserver
+from expbridge.workers.providers.http import (
+    Outcome,
+    UpstreamHttp,
+    UpstreamObserver,
+    path_segment,
+)
 from expbridge.workers.providers.qonversion.responses import (
     Experiment,
     ExperimentList,
@@ -23,10 +27,6 @@ PROVIDER = "qonversion"
 LIST_LIMIT = 100
 # A lookup by alias_id reads at most this many pages before it gives up looking.
 MAX_LOOKUP_PAGES = 50
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 def parse_qonversion_error(parsed: Any, text: str) -> tuple[str | None, str]:
@@ -67,7 +67,7 @@ class QonversionClient:
     async def get_experiment(self, experiment_id: str) -> Outcome[Experiment]:
         response = await self.http.request(
             "GET",
-            f"/experiments/{experiment_id}",
+            f"/experiments/{path_segment(experiment_id)}",
             operation="get_experiment",
             template="/experiments/{experiment_id}",
         )
@@ -78,7 +78,7 @@ class QonversionClient:
     ) -> Outcome[Experiment]:
         response = await self.http.request(
             "PATCH",
-            f"/experiments/{experiment_id}",
+            f"/experiments/{path_segment(experiment_id)}",
             json_body=changes,
             idempotency_key=idempotency_key,
             operation="update_experiment",
@@ -91,7 +91,7 @@ class QonversionClient:
     ) -> Outcome[Experiment]:
         response = await self.http.request(
             "POST",
-            f"/experiments/{experiment_id}/status",
+            f"/experiments/{path_segment(experiment_id)}/status",
             json_body={"status": status},
             idempotency_key=idempotency_key,
             operation="set_status",
@@ -141,7 +141,7 @@ class QonversionClient:
     async def delete_experiment(self, experiment_id: str, idempotency_key: str) -> Outcome[None]:
         response = await self.http.request(
             "DELETE",
-            f"/experiments/{experiment_id}",
+            f"/experiments/{path_segment(experiment_id)}",
             idempotency_key=idempotency_key,
             operation="delete_experiment",
             template="/experiments/{experiment_id}",
@@ -151,7 +151,7 @@ class QonversionClient:
     async def list_groups(self, experiment_id: str) -> Outcome[GroupList]:
         response = await self.http.request(
             "GET",
-            f"/experiments/{experiment_id}/groups",
+            f"/experiments/{path_segment(experiment_id)}/groups",
             operation="list_groups",
             template="/experiments/{experiment_id}/groups",
         )
@@ -162,7 +162,7 @@ class QonversionClient:
     ) -> Outcome[Group]:
         response = await self.http.request(
             "POST",
-            f"/experiments/{experiment_id}/groups",
+            f"/experiments/{path_segment(experiment_id)}/groups",
             json_body=body,
             idempotency_key=idempotency_key,
             operation="create_group",
@@ -175,7 +175,7 @@ class QonversionClient:
     ) -> Outcome[ExperimentUser]:
         response = await self.http.request(
             "POST",
-            f"/experiments/{experiment_id}/users/{_segment(user_id)}",
+            f"/experiments/{path_segment(experiment_id)}/users/{path_segment(user_id)}",
             json_body={"group_id": group_id},
             idempotency_key=idempotency_key,
             operation="attach_user",
@@ -188,7 +188,7 @@ class QonversionClient:
     ) -> Outcome[None]:
         response = await self.http.request(
             "DELETE",
-            f"/experiments/{experiment_id}/users/{_segment(user_id)}",
+            f"/experiments/{path_segment(experiment_id)}/users/{path_segment(user_id)}",
             idempotency_key=idempotency_key,
             operation="detach_user",
             template="/experiments/{experiment_id}/users/{user_id}",

@@ -1,0 +1,175 @@
+"""The ingress' HTTP server: aiohttp's, with the guards a public listener needs.
+
+* a header-read timeout (from the connection, or from a request's first byte, to the end of
+  its headers: slowloris clients and silent sockets are dropped), a keep-alive idle timeout
+  and a cap on connections per process (EXPBRIDGE_HTTP__*, config/http.py);
+* aiohttp's own parser errors (a header over the size limit, too many headers, a bad request
+  line) answered as problem+json that never repeats what the client sent — the default
+  answer is text/plain with the offending bytes, a bearer token among them — and logged at
+  info without them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+
+from expbridge.config.http import HttpSettings
+from expbridge.events.problem import PROBLEM_MEDIA_TYPE, problem_body
+from expbridge.service.problems import Problem
+
+log = structlog.get_logger("expbridge.service")
+
+
+def _too_busy_answer() -> bytes:
+    body = problem_body(
+        503,
+        "Service unavailable",
+        "this ingress holds as many connections as it may; retry shortly",
+        slug="too-many-connections",
+    )
+    head = (
+        f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: {PROBLEM_MEDIA_TYPE}\r\n"
+        f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class GuardedRequestHandler(RequestHandler):
+    """One connection. The timers are loop callbacks: nothing runs per byte but a compare."""
+
+    def __init__(self, manager: GuardedServer, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._limits = manager.limits
+        self._header_deadline: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        manager = self._manager
+        if manager is not None and len(manager.connections) >= self._limits.max_connections:
+            self._refused = True
+            self._manager = None  # never registered: connection_lost has nothing to undo
+            log.warning(
+                "connection refused: too many connections", limit=self._limits.max_connections
+            )
+            assert isinstance(transport, asyncio.Transport)
+            transport.write(_too_busy_answer())
+            transport.close()
+            return
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        idle = self._waiter is not None and not self._messages
+        if idle and self._header_deadline is None:
+            self._arm_header_deadline()  # the first byte of the next request
+        before = self._request_count
+        super().data_received(data)
+        if self._request_count != before and self._header_deadline is not None:
+            self._header_deadline.cancel()  # its headers are in
+            self._header_deadline = None
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+        super().connection_lost(exc)
+
+    def _arm_header_deadline(self) -> None:
+        timeout = self._limits.header_read_timeout_s
+        self._header_deadline = self._loop.call_later(timeout, self._headers_too_slow)
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if self._request_in_progress:
+            return
+        log.info("connection closed: no complete request headers in time")
+        self.force_close()
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("the answer was under way; cannot send an error instead")
+        if status >= 500:
+            # Not the exception's text: it may quote what the client sent.
+            log.error("error handling request", error=type(exc).__name__ if exc else None)
+            problem = Problem(status, "Internal error", "the request could not be handled")
+        else:
+            log.info("malformed request refused", status=status, error=type(exc).__name__)
+            problem = Problem(
+                status,
+                "Bad request",
+                "the request line or headers are malformed or over the size limits "
+                f"(headers at most {self._limits.max_field_size} bytes each, "
+                f"{self._limits.max_headers} in all)",
+                slug="malformed-request",
+            )
+        response = problem.response()
+        response.force_close()
+        return response
+
+
+class GuardedServer(web.Server):
+    def __init__(self, handler: Any, *, limits: HttpSettings, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.limits = limits
+
+    def __call__(self) -> RequestHandler:
+        return GuardedRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class GuardedAppRunner(web.AppRunner):
+    """web.AppRunner whose connections are GuardedRequestHandlers."""
+
+    def __init__(self, app: web.Application, limits: HttpSettings, **kwargs: Any) -> None:
+        super().__init__(
+            app,
+            keepalive_timeout=limits.keepalive_timeout_s,
+            max_line_size=limits.max_line_size,
+            max_field_size=limits.max_field_size,
+            max_headers=limits.max_headers,
+            **kwargs,
+        )
+        self.limits = limits
+
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()
+        return GuardedServer(
+            plain.request_handler,
+            limits=self.limits,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=asyncio.get_running_loop(),
+            **self._kwargs,
+        )
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    app: web.Application, limits: HttpSettings, host: str, port: int, shutdown_timeout: float
+) -> AsyncIterator[str]:
+    """Serve `app` on host:port (0: any free port) until the block ends; yields its base URL.
+    On the way out it stops listening first, then lets requests in flight finish."""
+    runner = GuardedAppRunner(app, limits, access_log=None, shutdown_timeout=shutdown_timeout)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0]
+        yield f"http://{host if ':' not in host else f'[{host}]'}:{bound[1]}"
+    finally:
+        await runner.cleanup()
