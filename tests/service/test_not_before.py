@@ -49,7 +49,7 @@ async def test_a_future_not_before_is_scheduled_outside_the_line(
     record = await ingress.get_record(body["id"])
     assert record["status"] == "scheduled"
     assert record["not_before"].replace("+00:00", "Z") == when
-    redis = ingress.server.app[app_keys.REDIS]
+    redis = ingress.app[app_keys.REDIS]
     assert await redis.llen(keys.order("qonversion:exp_nb")) == 0  # blocks nothing
     assert await redis.zscore(keys.SCHEDULED, body["id"]) is not None
     assert await redis.zcard(settings.queue_name) == 0
