@@ -106,3 +106,22 @@ async def test_v2_aggregated_report_narrows_goals(
                           {"provider": "convert", "project_id": pid, "experience_id": eid,
                            "variations": numbers})  # fmt: skip
     assert reply.status == 422
+
+
+async def test_default_numbers_follow_the_variations_percentages(
+    cv1: Convert, session: aiohttp.ClientSession, server: SandboxServer
+) -> None:
+    variations = [{"id": "31", "name": "A", "percentage": 70},
+                  {"id": "32", "name": "B", "percentage": 30}]  # fmt: skip
+    convert = {
+        "projects": [{"id": "10", "name": "Shop"}],
+        "goals": [{"goal_id": "20", "project_id": "10", "goal_name": "Buy"}],
+        "experiences": [{"id": "30", "project_id": "10", "name": "E", "goals": ["20"],
+                         "experience_status": "active", "variations": variations}],
+    }  # fmt: skip
+    reply = await control(session, server.url, "POST", "/seed", {"convert": convert})
+    assert reply.status == 200, reply.body
+    report = (await cv1.ok("POST", "/reports/get/10/30", {}))["data"]
+    visitors = [v["visitors"] for v in report["goals"][0]["variations"]]
+    assert len(visitors) == 2 and 1600 <= sum(visitors) <= 10000
+    assert visitors[0] / sum(visitors) == pytest.approx(0.7, abs=0.001)

@@ -119,3 +119,16 @@ async def test_summary_ids_rules(qon: Qonversion) -> None:
     assert (await qon.call("GET", "/experiments/summary", params=many)).status == 400
     unknown = [("filter[experiment_uid][]", "exp_missing")]
     assert (await qon.call("GET", "/experiments/summary", params=unknown)).status == 404
+
+
+async def test_summary_defaults_follow_the_group_weights(qon: Qonversion) -> None:
+    experiment = await qon.create("Split", "split")
+    path = f"/experiments/{experiment['id']}/groups"
+    await qon.call("POST", path, {"weight": 80, "is_control": True})
+    await qon.call("POST", path, {"weight": 20, "name": "B"})
+    await qon.call("POST", f"/experiments/{experiment['id']}/status", {"status": "active"})
+    query = {"filter[experiment_uid][]": experiment["id"]}
+    groups = (await qon.call("GET", "/experiments/summary", params=query)).body["data"][0]["groups"]
+    control_users, variant_users = (g["users"] for g in groups)
+    assert 1600 <= control_users + variant_users <= 10000
+    assert control_users / (control_users + variant_users) == pytest.approx(0.8, abs=0.001)
