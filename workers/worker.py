@@ -117,7 +117,8 @@ def _on_startup(
         metrics = WorkerMetrics()
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
-        ctx[DUE_EVENTS_TASK] = start_promoting(DueEvents(ctx["redis"], settings), settings)
+        due = DueEvents(ctx["redis"], settings, ctx[DEPS].callbacks)
+        ctx[DUE_EVENTS_TASK] = start_promoting(due, settings)
         if after_startup is not None:
             after_startup()
 

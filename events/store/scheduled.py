@@ -12,6 +12,7 @@ import time
 from redis.asyncio import Redis
 
 from expbridge.config.settings import Settings
+from expbridge.events.callbacks import Callbacks
 from expbridge.events import keys
 from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.store.queue import QueueScripts
@@ -27,8 +28,12 @@ def _due_order(record: EventRecord | None) -> tuple[float, float]:
 
 
 class DueEvents:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(
+        self, redis: Redis, settings: Settings, callbacks: Callbacks | None = None
+    ) -> None:
         self.redis = redis
+        # The source's `due` callbacks, queued once the event is in its line.
+        self.callbacks = callbacks
         self.scripts = QueueScripts(redis, settings.queue_name)
         self.job_expiry_ms = settings.job_expiry_ms
 
@@ -67,4 +72,6 @@ class DueEvents:
             ],
             args=[event_id, raw, queued.stored_json(), now_ms, self.job_expiry_ms],
         )  # fmt: skip
+        if moved and self.callbacks is not None:
+            await self.callbacks.event_outcome(queued, "due")
         return bool(moved)

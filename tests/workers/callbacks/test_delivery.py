@@ -276,3 +276,33 @@ async def test_a_cancelled_event_is_called_back_with_the_producers_trace(
     # The callback belongs to the producer's trace, and says so to the receiver.
     assert callback["trace_id"] == trace_id
     assert got["traceparent"] is not None and got["traceparent"].split("-")[1] == trace_id
+
+
+async def test_a_scheduled_event_calls_back_when_due_then_when_done(
+    subscribed: Callable[..., Settings], receivers: Any, sandbox: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    secret = new_secret()
+    receiver = await receivers(secret)
+    settings = subscribed(
+        {"url": receiver.url, "secrets": [secret], "outcomes": ["due", "succeeded"]}
+    )
+    await seed_experiment(sandbox.url, "exp_due")
+    when = (datetime.now(UTC) + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+    worker = create_worker(settings)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with running_ingress(settings) as ingress:
+            event_id = await accept_event(ingress, start_event("exp_due", not_before=when))
+            async with asyncio.timeout(10):
+                while len(await receiver.received()) < 2:
+                    await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+    got = [g["event"] for g in await receiver.received()]
+    assert [e["type"] for e in got] == ["expbridge.event.due", "expbridge.event.succeeded"]
+    assert {e["subject"] for e in got} == {event_id}
+    assert got[0]["data"]["status"] == "queued" and got[0]["data"]["not_before"]
