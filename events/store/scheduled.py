@@ -12,8 +12,8 @@ import time
 from redis.asyncio import Redis
 
 from expbridge.config.settings import Settings
-from expbridge.events.callbacks import Callbacks
 from expbridge.events import keys
+from expbridge.events.callbacks import Callbacks
 from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.store.queue import QueueScripts
 
