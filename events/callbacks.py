@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+from yarl import URL
 
 from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
@@ -37,6 +38,12 @@ _TYPES: Mapping[str, str] = {
     "rule.fired": "expbridge.rule.fired",
     "rule.srm": "expbridge.rule.srm",
 }
+
+
+def destination(url: str) -> str:
+    """What callbacks are paced and circuit-broken by: `callback:<host>` (the workers' pace
+    and breaker keys, and the console's providers page)."""
+    return f"callback:{URL(url).host or '-'}"
 
 
 class CallbackTarget(BaseModel):

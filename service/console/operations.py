@@ -8,7 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from expbridge.config.rules import Rule
+from expbridge.config.settings import Settings
 from expbridge.events import keys as redis_keys
+from expbridge.events.callbacks import destination
 from expbridge.events.record import utcnow
 from expbridge.events.rules.evaluation_log import EvaluationOutcome, RuleEvaluation
 from expbridge.events.store.listing import EventFilter, event_page, status_counts
@@ -105,16 +107,28 @@ async def _error_share(request: web.Request, provider: str) -> tuple[int, int]:
     return failed, len(page.records)
 
 
+def _callback_destinations(settings: Settings) -> list[str]:
+    """The hosts the sources' callback subscriptions go to, each paced like a provider."""
+    return sorted({
+        destination(subscription.url)
+        for credentials in settings.sources.values()
+        for subscription in credentials.subscriptions
+    })  # fmt: skip
+
+
 @routes.get("/providers", name="providers")
 async def providers_page(request: web.Request) -> web.Response:
     settings = request.config_dict[keys.SETTINGS]
     redis = request.config_dict[keys.REDIS]
     providers = []
-    for provider in PROVIDERS:
-        failed, seen = await _error_share(request, provider)
+    for provider in [*PROVIDERS, *_callback_destinations(settings)]:
+        # Callbacks' lines are per subscription, not per host: their share is over all of them.
+        prefix = "callback" if provider.startswith("callback:") else provider
+        failed, seen = await _error_share(request, prefix)
         providers.append({
-            "pace": settings.pace.of(provider), "state": await provider_state(redis, provider),
-            "failed": failed, "seen": seen,
+            "name": provider, "pace": settings.pace.of(provider),
+            "state": await provider_state(redis, provider), "failed": failed, "seen": seen,
+            "share_of": "callbacks" if prefix == "callback" else "events",
         })  # fmt: skip
     jobs, dead = await queue_depths(redis, settings.queue_name)
     counts = await status_counts(redis)

@@ -16,7 +16,7 @@ from yarl import URL
 
 from expbridge.config import spans, tracing
 from expbridge.config.settings import Settings
-from expbridge.events.callbacks import CallbackData
+from expbridge.events.callbacks import CallbackData, destination
 from expbridge.workers.callbacks.guard import (
     GuardedResolver,
     RefusedDestination,
@@ -36,11 +36,6 @@ from expbridge.workers.providers.http import Outcome
 log = structlog.get_logger("expbridge.callbacks")
 # (outcome: delivered, rejected, failed, refused; duration in s): e.g. metrics
 CallbackObserver = Callable[[str, float], None]
-
-
-def destination(url: str) -> str:
-    """What callbacks are paced and circuit-broken by: `callback:<host>`."""
-    return f"callback:{URL(url).host or '-'}"
 
 
 class CallbackClient:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from expbridge.events.callbacks import CallbackData
+from expbridge.events.callbacks import CallbackData, destination
 from expbridge.events.event_data import EventData
 from expbridge.events.record import EventRecord
-from expbridge.workers.callbacks.client import destination
 from expbridge.workers.clients import ProviderClients
 from expbridge.workers.plans.steps import PlannedStep, single
 from expbridge.workers.providers.http import Outcome

@@ -3,12 +3,16 @@ and that bad input is a message on the page rather than an error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from expbridge.config.file import load_file_config
 from expbridge.config.settings import Settings
-from tests.conftest import Ingress, running_ingress
+from expbridge.events import keys
+from tests.conftest import SOURCE_TOKEN, Ingress, running_ingress
 from tests.helpers import run_worker_burst, seed_experiment, start_event
 from tests.service.console.session import browser_like, sign_in
 
@@ -127,3 +131,31 @@ async def test_the_trace_id_is_shown_when_the_event_has_one(ingress: Ingress) ->
         async with client.get(ingress.url(f"/ui/events/{event_id}")) as r:
             page = await r.text()
     assert "Trace id" in page and trace_id in page
+
+
+async def test_providers_show_breakers_leases_and_callback_destinations(
+    make_settings: Callable[..., Settings],
+) -> None:
+    subscription = {"url": "http://127.0.0.1:9/hooks", "secrets": ["whsec_" + "A" * 32]}
+    settings = make_settings(
+        sources={"growth": {"token": SOURCE_TOKEN, "callbacks": [subscription]}},
+        callbacks={"allow_loopback": True},
+    )
+    redis = aioredis.Redis.from_url(settings.redis_url or "")
+    seconds, _ = await redis.time()
+    now_ms = seconds * 1000
+    # What the workers' scripts leave while Qonversion fails: an open breaker, one lease.
+    await redis.hset(keys.pace("qonversion", "breaker"), mapping={"open_until": now_ms + 30_000})
+    await redis.zadd(keys.pace("qonversion", "slots"), {"lease-1": now_ms + 20_000})
+    await redis.zadd(keys.pace("qonversion", "slots"), {"lease-dead-worker": now_ms - 1})
+    await redis.set(keys.pace("convert", "penalty"), now_ms + 9_000)
+    await redis.aclose()
+    async with running_ingress(settings) as ingress, browser_like() as client:
+        await sign_in(ingress, client)
+        async with client.get(ingress.url("/ui/providers")) as r:
+            page = await r.text()
+    qonversion = page[page.index('id="provider-qonversion"') : page.index('id="provider-convert"')]
+    assert "breaker-open" in qonversion and "In flight</dt><dd>1 of 8" in qonversion
+    convert = page[page.index('id="provider-convert"') :]
+    assert "breaker-closed" in convert and "slowed by a 429" in convert
+    assert 'id="provider-callback-127.0.0.1"' in page
