@@ -73,7 +73,8 @@ async def run_threshold_step(deps: JobDeps, record: EventRecord) -> None:
     if step.status == "done":
         return
     step.attempts += 1
-    result = await evaluate_threshold_rules(deps, record)
+    with spans.step_span(STEP, "rules", step.attempts):
+        result = await evaluate_threshold_rules(deps, record)
     step.status = "done"
     step.finished_at = utcnow()
     step.result = result
