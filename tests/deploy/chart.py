@@ -13,6 +13,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO_ROOT / "helm" / "expbridge"
 PRODUCTION_VALUES_FILE = REPO_ROOT / "helm" / "values-production.yaml"
+EVALUATION_VALUES_FILE = REPO_ROOT / "helm" / "values-evaluation.yaml"
 # The Kubernetes version manifests are validated against (schemas ship with kubernetes-validate).
 KUBE_VERSION = "1.33.0"
 RELEASE = "eb"
@@ -28,6 +29,11 @@ def _chart() -> helm.Chart:
 
 def production_values(**overrides: Any) -> dict[str, Any]:
     values = yaml.safe_load(PRODUCTION_VALUES_FILE.read_text(encoding="utf-8"))
+    return deep_merge(values, overrides)
+
+
+def evaluation_values(**overrides: Any) -> dict[str, Any]:
+    values = yaml.safe_load(EVALUATION_VALUES_FILE.read_text(encoding="utf-8"))
     return deep_merge(values, overrides)
 
 

@@ -12,6 +12,7 @@ from tests.deploy.chart import (
     RELEASE,
     container,
     env,
+    evaluation_values,
     of_kind,
     one,
     pod_spec,
@@ -20,8 +21,10 @@ from tests.deploy.chart import (
     render_templates,
 )
 
-WORKER_CHECK = ["expbridge", "worker", "--check"]
-MODES = {"default": {}, "production": production_values()}
+WORKER_CHECK = ["expbridge", "health", "--role", "worker"]
+MODES = {"default": {}, "evaluation": evaluation_values(), "production": production_values()}
+# The sandbox is deployed where no provider credentials are given (default, evaluation).
+WITH_SANDBOX = {"default", "evaluation"}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -35,9 +38,11 @@ def test_one_image_two_roles(mode: str) -> None:
     assert container(worker)["ports"][0]["containerPort"] == 9091
     assert env(web)["EXPBRIDGE_HOST"]["value"] == "0.0.0.0"
     assert env(worker)["EXPBRIDGE_WORKER__METRICS_PORT"]["value"] == "9091"
-    assert len(of_kind(docs, "Deployment")) == 2
-    selectors = [d["spec"]["selector"]["matchLabels"] for d in of_kind(docs, "Deployment")]
-    assert selectors[0] != selectors[1], "web and worker selectors must not overlap"
+    deployments = of_kind(docs, "Deployment")
+    assert len(deployments) == (3 if mode in WITH_SANDBOX else 2)
+    assert {container(d)["image"] for d in deployments} == {container(web)["image"]}
+    selectors = [d["spec"]["selector"]["matchLabels"] for d in deployments]
+    assert len({tuple(sorted(s.items())) for s in selectors}) == len(deployments), "overlap"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -51,13 +56,17 @@ def test_probes_per_role(mode: str) -> None:
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert worker[probe]["exec"]["command"] == WORKER_CHECK
         assert "httpGet" not in worker[probe]
+    for sandbox in of_kind(docs, "Deployment", "sandbox"):
+        box = container(sandbox)
+        for probe in ("livenessProbe", "readinessProbe"):
+            assert box[probe]["httpGet"] == {"path": "/_sandbox/state", "port": "sandbox"}
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_pods_run_non_root_with_read_only_root_filesystem(mode: str) -> None:
     docs = render(MODES[mode])
     workloads = of_kind(docs, "Deployment") + of_kind(docs, "StatefulSet")
-    assert len(workloads) == (3 if mode == "default" else 2)
+    assert len(workloads) == {"default": 4, "evaluation": 4, "production": 2}[mode]
     for workload in workloads:
         pod, box = pod_spec(workload), container(workload)["securityContext"]
         assert pod["securityContext"]["runAsNonRoot"] is True
@@ -72,7 +81,7 @@ def test_pods_run_non_root_with_read_only_root_filesystem(mode: str) -> None:
         assert "emptyDir" in volumes[mounts["/tmp"]], "/tmp must be a writable emptyDir"
         assert container(workload)["resources"]["requests"]
         assert container(workload)["resources"]["limits"]["memory"]
-    for role in ("web", "worker"):
+    for role in ("web", "worker", "sandbox")[: 3 if mode in WITH_SANDBOX else 2]:
         assert pod_spec(one(docs, "Deployment", role))["securityContext"]["runAsUser"] == 10001
 
 

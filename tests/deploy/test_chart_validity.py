@@ -9,12 +9,19 @@ import helm_python as helm
 import kubernetes_validate
 import pytest
 
-from tests.deploy.chart import CHART_DIR, KUBE_VERSION, production_values, render
+from tests.deploy.chart import (
+    CHART_DIR,
+    KUBE_VERSION,
+    evaluation_values,
+    production_values,
+    render,
+)
 
 WARNING = 2  # helm lint severities: 1 info, 2 warning, 3 error
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
+    "evaluation": evaluation_values(),
     "production": production_values(),
     "everything-on": {
         "secrets": {"adminToken": "a", "sources": {"s": {"token": "t"}}, "redisPassword": "p"},
@@ -37,7 +44,7 @@ def test_the_kubernetes_version_is_one_kubernetes_validate_ships_offline() -> No
     assert KUBE_VERSION in kubernetes_validate.utils.all_versions()
 
 
-@pytest.mark.parametrize("variant", ["default", "production"])
+@pytest.mark.parametrize("variant", ["default", "evaluation", "production"])
 def test_helm_lint_is_clean(variant: str) -> None:
     report = helm.lint(CHART_DIR, VARIANTS[variant], strict=True, kube_version=f"v{KUBE_VERSION}")
     assert report["total_charts_linted"] == 1
@@ -61,7 +68,7 @@ def test_every_manifest_is_valid_kubernetes(variant: str) -> None:
         assert doc["metadata"]["namespace"] == "expbridge", name
 
 
-@pytest.mark.parametrize("variant", ["default", "production"])
+@pytest.mark.parametrize("variant", ["default", "evaluation", "production"])
 def test_manifests_are_valid_on_the_oldest_supported_kubernetes(variant: str) -> None:
     # Chart.yaml promises kubeVersion >=X.Y.0-0; hold the manifests to that promise too.
     with helm.Chart.load(CHART_DIR) as chart:

@@ -69,6 +69,26 @@ def test_final_stage_is_a_pinned_slim_python_without_build_tools() -> None:
     for tool in ("gcc", "build-essential", "apt-get install", "[dev]", "pip install"):
         assert tool not in final, f"{tool!r} in the final stage"
     assert "COPY --from=builder /opt/venv /opt/venv" in final
+    # The base image's own pip and setuptools go too (scanners flag the old setuptools).
+    removed = next(rest for op, rest in _final_stage() if op == "RUN" and "rm -rf" in rest)
+    for path in ("site-packages/pip ", "site-packages/setuptools*", "pkg_resources", "bin/pip*"):
+        assert path in removed, path
+
+
+def test_the_runtime_venv_gets_the_locked_wheels_and_no_pip() -> None:
+    runs = [rest for op, rest in _instructions() if op == "RUN"]
+    assert any("python -m venv --without-pip /opt/venv" in run for run in runs)
+    installs = [run for run in runs if "pip" in run and " install " in run]
+    assert installs, "no pip install in the builder"
+    for run in installs:
+        # Only the installer venv's pip, aimed at the runtime venv, ever installs anything.
+        assert "/opt/installer/bin/pip --python /opt/venv/bin/python install" in run, run
+        assert "--no-deps" in run, run
+    locked = [run for run in installs if "-r requirements/image.txt" in run]
+    assert len(locked) == 1 and "--require-hashes" in locked[0]
+    assert "--only-binary=:all:" in locked[0], "wheels only: no compiler in the builder"
+    copies = [rest for op, rest in _instructions() if op == "COPY"]
+    assert "requirements/image.txt requirements/image.txt" in copies
 
 
 def test_runtime_contract() -> None:
@@ -79,7 +99,11 @@ def test_runtime_contract() -> None:
     assert json.loads(ops["ENTRYPOINT"]) == ["expbridge"]
     assert json.loads(ops["CMD"]) == ["serve"]
     assert ops["EXPOSE"].split() == ["8080", "9091"]
-    assert "/healthz" in ops["HEALTHCHECK"] and "urllib" in ops["HEALTHCHECK"]
+    # One check for every role: `expbridge health` reads the role from PID 1's command line,
+    # so nothing role-specific (a port, a path) may be baked into it.
+    options, command = ops["HEALTHCHECK"].split(" CMD ")
+    assert json.loads(command) == ["expbridge", "health"]
+    assert "--start-period=" in options
     env = " ".join(rest for op, rest in final if op == "ENV")
     for setting in (
         "PYTHONDONTWRITEBYTECODE=1",
@@ -98,5 +122,10 @@ def test_dockerignore_keeps_local_state_out_but_the_package_in() -> None:
     packages = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     needed = ["pyproject.toml", pyproject["project"]["readme"]]
     needed += [name.rstrip("*") for name in packages]
+    # expbridge/ holds links to the top-level folders: the build context needs their targets.
+    links = [p for p in (REPO_ROOT / "expbridge").iterdir() if p.is_symlink()]
+    assert len(links) >= 6
+    needed += [str(p.resolve().relative_to(REPO_ROOT)) for p in links]
+    needed += ["requirements/image.txt", "requirements"]
     for path in needed:
         assert not any(fnmatch.fnmatch(path, p) for p in patterns), f"{path} is excluded"

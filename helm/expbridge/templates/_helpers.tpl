@@ -28,6 +28,28 @@
 {{- printf "%s-redis" (include "expbridge.fullname" . | trunc 57 | trimSuffix "-") }}
 {{- end }}
 
+{{- define "expbridge.sandbox.fullname" -}}
+{{- printf "%s-sandbox" (include "expbridge.fullname" . | trunc 55 | trimSuffix "-") }}
+{{- end }}
+
+{{/* "true" when provider credentials are (or may be) given: an existingSecret, or secrets.*. */}}
+{{- define "expbridge.providerCredentials" -}}
+{{- $s := .Values.secrets }}
+{{- if or .Values.existingSecret $s.qonversionSecretKey $s.convertAppId $s.convertAppSecret }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the sandbox is deployed: sandbox.enabled, or when unset, no credentials. */}}
+{{- define "expbridge.sandbox.enabled" -}}
+{{- $enabled := .Values.sandbox.enabled }}
+{{- if kindIs "invalid" $enabled }}
+{{- if not (include "expbridge.providerCredentials" .) }}true{{ end }}
+{{- else if $enabled }}true{{ end }}
+{{- end }}
+
+{{- define "expbridge.sandbox.url" -}}
+{{- printf "http://%s:%d" (include "expbridge.sandbox.fullname" .) (int .Values.sandbox.service.port) }}
+{{- end }}
+
 {{- define "expbridge.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -131,6 +153,10 @@ app.kubernetes.io/component: {{ .component }}
 - name: EXPBRIDGE_CONFIG
   value: /etc/expbridge/config.yaml
 {{- end }}
+{{- if include "expbridge.sandbox.enabled" . }}
+- name: EXPBRIDGE_SANDBOX_URL
+  value: {{ include "expbridge.sandbox.url" . | quote }}
+{{- end }}
 {{- range $var, $value := dict "EXPBRIDGE_LOG_FORMAT" $s.logFormat "EXPBRIDGE_LOG_LEVEL" $s.logLevel "EXPBRIDGE_QONVERSION__BASE_URL" $s.qonversion.baseUrl "EXPBRIDGE_CONVERT__API_VERSION" $s.convert.apiVersion "EXPBRIDGE_CONVERT__BASE_URL" $s.convert.baseUrl "EXPBRIDGE_CONVERT__ACCOUNT_ID" $s.convert.accountId }}
 {{- if $value }}
 - name: {{ $var }}
@@ -217,6 +243,9 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{- if and $as.enabled (not (or $as.targetCPUUtilizationPercentage $as.targetMemoryUtilizationPercentage)) }}
 {{- fail (printf "%s.autoscaling: set targetCPUUtilizationPercentage and/or targetMemoryUtilizationPercentage" $role) }}
 {{- end }}
+{{- end }}
+{{- if not (or (include "expbridge.sandbox.enabled" .) (include "expbridge.providerCredentials" .)) }}
+{{- fail (printf "sandbox.enabled=false but no provider credentials are given: workers would call a sandbox that is not deployed. Set secrets.qonversionSecretKey and/or secrets.convertAppId + secrets.convertAppSecret (the Secret keys %s, %s, %s), or existingSecret naming a Secret that holds them; or leave sandbox.enabled unset to evaluate against the bundled sandbox" .Values.secretKeys.qonversionSecretKey .Values.secretKeys.convertAppId .Values.secretKeys.convertAppSecret) }}
 {{- end }}
 {{- $_ := include "expbridge.worker.terminationGracePeriodSeconds" . }}
 {{- end }}
