@@ -177,7 +177,7 @@ def _on_counts(
 ) -> Decision:
     if not variations:
         return Decision(False, None, [*reasons, "the report has no variations yet"])
-    problem = evidence.report_problem(variations)
+    problem = evidence.report_problem(variations) or evidence.split_problem(variations, when)
     if problem is not None:
         return Decision(False, None, [*reasons, f"{problem}: nothing decided"])
     stats = evidence.weigh(variations, when, facts.planned_split)

@@ -36,6 +36,17 @@ def report_problem(variations: Sequence[ReportVariation]) -> str | None:
     return None
 
 
+def split_problem(variations: Sequence[ReportVariation], when: Conditions) -> str | None:
+    """The rule's planned_split must name every variation of the report (by id or name)."""
+    split = when.planned_split
+    if split is None:
+        return None
+    missing = [label(v) for v in variations if v.id not in split and (v.name or "") not in split]
+    if missing:
+        return f"planned_split names no share for {', '.join(missing)} (give ids or names)"
+    return None
+
+
 def baseline_index(variations: Sequence[ReportVariation]) -> int:
     return next((i for i, v in enumerate(variations) if v.is_baseline), 0)
 

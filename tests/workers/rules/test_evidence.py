@@ -75,3 +75,13 @@ def test_an_srm_rule_without_a_mismatch_waits() -> None:
     decision = evaluate(rule({"srm": True}), facts(10, report))
     assert not decision.fire
     assert decision.reasons[-1].startswith("visitors split as planned (SRM p 0.9")
+
+
+def test_a_planned_split_that_misses_a_variation_decides_nothing() -> None:
+    report = [counts("a", 5000, 500, True), counts("b", 5000, 700)]
+    when: dict[str, Any] = {**BETTER, "planned_split": {"a": 50, "z": 50}}
+    decision = evaluate(rule(when), facts(10, report))
+    assert (decision.fire, decision.statistics) == (False, None)
+    assert decision.reasons[-1] == (
+        "planned_split names no share for B (give ids or names): nothing decided"
+    )
