@@ -139,10 +139,12 @@ async def post_event(request: web.Request) -> web.Response:
     scoped_key = redis_keys.idempotency(source, key) if key is not None else None
     parent = trace_parent(request, raw, binary or request.content_type == CLOUDEVENT_JSON)
     try:
-        with AcceptSpan(record, parent, "POST /v1/events"):
+        with AcceptSpan(record, parent, "POST /v1/events") as span:
             accepted = await app[keys.ACCEPTOR].accept(
                 record, scoped_key, fingerprint(request, body, raw)
             )
+            if span is not None and accepted.replayed:  # no worker continues this trace
+                span.set_attribute("expbridge.idempotent_replay", True)
     except IdempotencyConflict:
         raise Problem(
             422,

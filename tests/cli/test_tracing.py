@@ -81,6 +81,8 @@ async def test_one_trace_from_the_post_to_the_provider(
         )
     # The transport's header lost to the extension; the replay was a request of its own trace.
     assert "9" * 32 not in accepts and "5" * 32 in accepts
+    assert accepts["5" * 32].attributes["expbridge.idempotent_replay"] is True
+    assert "expbridge.idempotent_replay" not in accepts[structured[0]].attributes
 
     # Worker: two attempts of exp_t1, each a child of the accept span, each with one step and
     # one request span under it; the first answered 503 and left a retry event.
