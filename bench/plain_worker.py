@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 import aiohttp
-from arq import Worker
+from arq import Worker, func
 from arq.connections import RedisSettings
 from arq.logs import default_log_config
 
@@ -35,7 +35,7 @@ def make_worker(redis_url: str, queue: str, upstream: str) -> Worker:
             return answer
 
     return Worker(
-        functions=[post_status],
+        functions=[func(post_status, name="post_status")],
         redis_settings=RedisSettings.from_dsn(redis_url),
         queue_name=queue,
         on_startup=startup,

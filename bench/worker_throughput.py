@@ -65,6 +65,7 @@ class Drain:
     worker_cpu_us: float
     redis_cpu_us: float
     redis_commands: float
+    round_trips: float
     rss_mb: float
 
     @property
@@ -85,6 +86,11 @@ def wait_http(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def served(upstream: str) -> int:
+    with urllib.request.urlopen(upstream.removesuffix("/v4") + "/served", timeout=5) as answer:
+        return int(answer.read())
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -92,12 +98,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def redis_counters(redis: ArqRedis) -> tuple[float, int]:
-    """Redis's CPU seconds so far (user + system) and the commands it has run."""
+async def redis_counters(redis: ArqRedis) -> tuple[float, int, int]:
+    """Redis's CPU seconds so far (user + system), the commands it has run, and the reads it
+    has processed (one per client round trip, pipelines and scripts counting once)."""
     cpu = await redis.info("cpu")
     stats = await redis.info("commandstats")
     calls = sum(int(v["calls"]) for v in stats.values() if isinstance(v, dict))
-    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), calls
+    reads = int((await redis.info("stats"))["total_reads_processed"])
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), calls, reads
 
 
 def expbridge_env(redis_url: str, upstream: str) -> dict[str, str]:
@@ -139,7 +147,10 @@ async def fill_plain(redis_url: str, events: int) -> None:
     pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=PLAIN_QUEUE)
     for start in range(0, events, 500):
         await asyncio.gather(
-            *(pool.enqueue_job("post_status", f"exp_{n}") for n in range(start, start + 500))
+            *(
+                pool.enqueue_job("post_status", f"exp_{n}")
+                for n in range(start, min(events, start + 500))
+            )
         )
     await pool.aclose()
 
@@ -151,35 +162,47 @@ async def drain(
     remaining: Callable[[ArqRedis], Awaitable[int]],
     events: int,
     fill: Callable[[], Awaitable[None]],
+    upstream: str,
 ) -> Drain:
     redis = await create_pool(RedisSettings.from_dsn(redis_url))
     await redis.flushall()
     await fill()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    calls_before = served(upstream)
+    # Logs go to a file (a pipe nobody reads would fill and stop the worker mid-run).
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     try:
         while await remaining(redis) >= events:  # until the first event is finished
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+                errors.seek(0)
+                raise RuntimeError(errors.read().decode()[-2000:])
             await asyncio.sleep(0.002)
         started, left = time.perf_counter(), await remaining(redis)
-        cpu_before, (redis_cpu, redis_calls) = cpu_seconds(process.pid), await redis_counters(redis)
+        cpu_before, (redis_cpu, redis_calls, redis_reads) = (
+            cpu_seconds(process.pid), await redis_counters(redis),
+        )  # fmt: skip
         while await remaining(redis) > 0:
             await asyncio.sleep(0.005)
         seconds = time.perf_counter() - started
-        cpu_after, (redis_cpu_after, redis_calls_after) = (
+        cpu_after, (redis_cpu_after, redis_calls_after, redis_reads_after) = (
             cpu_seconds(process.pid), await redis_counters(redis),
         )  # fmt: skip
         rss = rss_mb(process.pid)
+        calls = served(upstream) - calls_before
+        if calls < events:
+            raise RuntimeError(f"{command[2]}: {calls} upstream calls for {events} events")
     finally:
         process.terminate()
         process.wait()
+        errors.close()
         await redis.aclose()
     # The bench's own polling (ZCARD, INFO) is a few hundred commands in all: left in.
     return Drain(
         events=left, seconds=seconds,
         worker_cpu_us=(cpu_after - cpu_before) * 1e6 / left,
         redis_cpu_us=(redis_cpu_after - redis_cpu) * 1e6 / left,
-        redis_commands=(redis_calls_after - redis_calls) / left, rss_mb=rss,
+        redis_commands=(redis_calls_after - redis_calls) / left,
+        round_trips=(redis_reads_after - redis_reads) / left, rss_mb=rss,
     )  # fmt: skip
 
 
@@ -187,7 +210,7 @@ def show(label: str, d: Drain) -> None:
     print(
         f"  {label:10s} {d.rate:7.0f} events/s   worker CPU {d.worker_cpu_us:6.0f} µs/event   "
         f"Redis CPU {d.redis_cpu_us:5.0f} µs/event   {d.redis_commands:5.1f} commands/event   "
-        f"RSS {d.rss_mb:5.1f} MB"
+        f"{d.round_trips:5.1f} round trips/event   RSS {d.rss_mb:5.1f} MB"
     )
 
 
@@ -208,11 +231,11 @@ async def main(events: int, line_events: int, rounds: int) -> None:
                 runs = {
                     "expbridge": lambda: drain(
                         url, ours_cmd, env, queued_ours, events,
-                        lambda: fill_expbridge(url, upstream, events, one_line=False),
+                        lambda: fill_expbridge(url, upstream, events, one_line=False), upstream,
                     ),
                     "plain": lambda: drain(
                         url, plain_cmd, dict(os.environ), queued_plain, events,
-                        lambda: fill_plain(url, events),
+                        lambda: fill_plain(url, events), upstream,
                     ),
                 }  # fmt: skip
                 order = list(runs) if n % 2 == 0 else list(reversed(runs))
@@ -224,6 +247,7 @@ async def main(events: int, line_events: int, rounds: int) -> None:
                     queued_in_line,
                     line_events,
                     lambda: fill_expbridge(url, upstream, line_events, one_line=True),
+                    upstream,
                 )
                 print(f"round {n + 1} (order {', '.join(order)}; load average {load_average()})")
                 show("plain", results["plain"])

@@ -14,6 +14,7 @@ from expbridge.events.store.acceptor import Acceptor
 from expbridge.events.store.queue import QueueScripts
 from expbridge.events.store.records import EventStore
 from expbridge.workers.clients import ProviderClients
+from expbridge.workers.job_writes import Handoff, JobScripts
 from expbridge.workers.metrics import WorkerMetrics
 from expbridge.workers.notify import Notifier
 from expbridge.workers.pacing import ProviderGate
@@ -32,6 +33,7 @@ class JobDeps:
     clients: ProviderClients
     policy: RetryPolicy
     gate: ProviderGate
+    job_scripts: JobScripts
     session: aiohttp.ClientSession
     metrics: WorkerMetrics
     # Lifecycle rules: what they are, how their actions are queued, where evaluations go.
@@ -41,6 +43,9 @@ class JobDeps:
     notifier: Notifier
     # Outcome callbacks: queued here when an event ends, delivered as events of their own.
     callbacks: Callbacks
+    # Starts a job now rather than at the next poll (workers/bridge_worker.py); None outside
+    # a worker.
+    handoff: Handoff | None = None
 
     @property
     def attempt_budget_s(self) -> float:

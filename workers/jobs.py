@@ -23,6 +23,7 @@ from expbridge.events import keys
 from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
 from expbridge.events.store.records import is_salvaged, parse_record
 from expbridge.workers.deps import DEPS, JobDeps
+from expbridge.workers.job_writes import JobWrites, StaleDispatch
 from expbridge.workers.pacing import ProviderBusy
 from expbridge.workers.plans.registry import UnplannableEvent, plan_event
 from expbridge.workers.providers.errors import TransientUpstreamError, UpstreamError
@@ -37,11 +38,14 @@ def _result_of(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
+async def run_steps(deps: JobDeps, writes: JobWrites) -> None:
+    record = writes.record
     if record.type == THRESHOLD_EVENT:  # a fact for the lifecycle rules, no upstream change
+        await writes.save()  # running, the attempt counted (no BEGIN on this path)
         await run_threshold_step(deps, record)
         return
-    for planned in plan_event(record):
+    plan = plan_event(record)
+    for n, planned in enumerate(plan):
         step = record.step(planned.name)
         if step is None:
             step = StepRecord(name=planned.name, idempotency_key="")
@@ -50,31 +54,46 @@ async def run_steps(deps: JobDeps, record: EventRecord, dispatch: int) -> None:
             continue  # done before a crash, a retry or a replay: never sent again
         # Stable for every retry of this dispatch; a replay gets a fresh key, so an upstream
         # that remembered the failure it answered last time does not answer it again.
-        step.idempotency_key = f"{record.id}.{dispatch}.{planned.name}"
+        step.idempotency_key = f"{record.id}.{writes.dispatch}.{planned.name}"
         structlog.contextvars.bind_contextvars(step=planned.name, provider=planned.provider)
+        step.attempts += 1
         try:
-            async with deps.gate.slot(planned.provider):
-                step.attempts += 1
-                # Saved before the call: if this worker dies mid-call, the next run sees an
-                # attempt whose outcome is unknown (creates then look up before creating).
-                await deps.store.save(record)
-                with spans.step_span(planned.name, planned.provider, step.attempts):
-                    outcome = await planned.run(deps.clients, record, step.idempotency_key)
+            # Saved with the slot, before the call: if this worker dies mid-call, the next run
+            # sees an attempt whose outcome is unknown (creates then look up before creating).
+            await writes.begin_step(planned.provider)
+        except ProviderBusy:
+            step.attempts -= 1  # not made
+            raise
+        try:
+            with spans.step_span(planned.name, planned.provider, step.attempts):
+                outcome = await planned.run(deps.clients, record, step.idempotency_key)
         except UpstreamError as error:
+            writes.call_ended(error)
             step.status = "pending" if error.transient else "failed"
             step.upstream_status = error.status
             raise
         except ValidationError as error:
+            writes.call_ended(error)
             raise TransientUpstreamError(
                 planned.provider, f"unexpected response shape: {error.error_count()} errors"
             ) from error
+        except BaseException as error:
+            writes.call_ended(error)
+            raise
+        writes.call_ended(None)
         step.status = "done"
         step.upstream_status = outcome.status
         step.finished_at = utcnow()
         step.result = _result_of(outcome.value)
         record.result = step.result
         record.updated_at = utcnow()
-        await deps.store.save(record)
+        if any(_still_to_do(record, later.name) for later in plan[n + 1 :]):
+            await writes.save()  # done before the next step starts (FINISH saves the last)
+
+
+def _still_to_do(record: EventRecord, name: str) -> bool:
+    step = record.step(name)
+    return step is None or step.status != "done"
 
 
 async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> str:
@@ -89,17 +108,24 @@ async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> st
         return "unreadable"
     if record.is_terminal or (current is not None and int(current) != dispatch):
         return "stale"  # an old job run again after the event moved on
-    if is_salvaged(record):
-        # Cannot be carried out, and must not hold up its line: dead, with the reason.
-        assert record.last_error is not None
-        await _dead(deps, record, record.last_error)
-        return record.status
-    with spans.attempt_span(record, dispatch):
-        return await _attempt(deps, record, dispatch)
+    writes = JobWrites(deps.job_scripts, record, dispatch)
+    try:
+        if is_salvaged(record):
+            # Cannot be carried out, and must not hold up its line: dead, with the reason.
+            assert record.last_error is not None
+            await _dead(deps, writes, record.last_error)
+            return record.status
+        with spans.attempt_span(record, dispatch):
+            return await _attempt(deps, writes)
+    except StaleDispatch:
+        return "stale"  # dispatched again (replayed, cancelled) since this job was queued
+    finally:
+        await writes.release_if_held()
 
 
-async def _attempt(deps: JobDeps, record: EventRecord, dispatch: int) -> str:
+async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
     """One attempt, inside its span (a child of the span that accepted the event)."""
+    record = writes.record
     if record.trace_context is None:  # accepted untraced: later attempts join this trace
         spans.keep_trace(record)
     record.attempts += 1
@@ -109,27 +135,28 @@ async def _attempt(deps: JobDeps, record: EventRecord, dispatch: int) -> str:
         event_id=record.id, type=record.type, source=record.source, target=record.target,
         attempt=record.attempts,
     )  # fmt: skip
-    await deps.store.save(record)
     started = time.perf_counter()
     retry: Retry | None = None
     try:
         async with asyncio.timeout(deps.attempt_budget_s):
-            await run_steps(deps, record, dispatch)
+            await run_steps(deps, writes)
+    except StaleDispatch:
+        raise
     except UpstreamError as error:
-        retry = await _failed(deps, record, error)
+        retry = await _failed(deps, writes, error)
     except TimeoutError:
         slow = TransientUpstreamError("-", f"attempt took over {deps.attempt_budget_s:g}s")
-        retry = await _failed(deps, record, slow)
+        retry = await _failed(deps, writes, slow)
     except ProviderBusy as busy:
-        retry = await _wait_for_provider(deps, record, busy)
+        retry = await _wait_for_provider(deps, writes, busy)
     except UnplannableEvent as error:
-        await _dead(deps, record, ErrorInfo(kind="unplannable", message=str(error)))
+        await _dead(deps, writes, ErrorInfo(kind="unplannable", message=str(error)))
     except Exception as error:  # our own bug: the event ends dead with the reason, never silently
         log.exception("unexpected error in job")
         info = ErrorInfo(kind="internal", message=f"{type(error).__name__}: {error}")
-        await _dead(deps, record, info)
+        await _dead(deps, writes, info)
     else:
-        await _finish(deps, record, "succeeded")
+        await _finish(deps, writes, "succeeded")
     finally:
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         last = record.steps[-1] if record.steps else None
@@ -153,10 +180,10 @@ def _error_info(error: UpstreamError) -> ErrorInfo:
     )  # fmt: skip
 
 
-async def _failed(deps: JobDeps, record: EventRecord, error: UpstreamError) -> Retry | None:
-    info = _error_info(error)
+async def _failed(deps: JobDeps, writes: JobWrites, error: UpstreamError) -> Retry | None:
+    record, info = writes.record, _error_info(error)
     if not isinstance(error, TransientUpstreamError):
-        await _dead(deps, record, info)
+        await _dead(deps, writes, info)
         return None
     age_s = (utcnow() - record.started_at).total_seconds()
     decision = deps.policy.decide(
@@ -164,16 +191,15 @@ async def _failed(deps: JobDeps, record: EventRecord, error: UpstreamError) -> R
     )
     if not decision.retry:
         info.message = f"{info.message}; {decision.reason}"
-        await _dead(deps, record, info)
+        await _dead(deps, writes, info)
         return None
     deps.metrics.job_retrying(record)
-    return await _retry_later(deps, record, info, decision.delay_s)
+    return await _retry_later(writes, info, decision.delay_s)
 
 
-async def _wait_for_provider(
-    deps: JobDeps, record: EventRecord, busy: ProviderBusy
-) -> Retry | None:
+async def _wait_for_provider(deps: JobDeps, writes: JobWrites, busy: ProviderBusy) -> Retry | None:
     """Circuit open or pace exceeded: wait in `retrying` without using up an attempt."""
+    record = writes.record
     record.attempts -= 1
     info = ErrorInfo(kind="provider_busy", message=str(busy), provider=busy.provider)
     age_s = (utcnow() - record.started_at).total_seconds()
@@ -181,19 +207,18 @@ async def _wait_for_provider(
         info.message += (
             f"; gave up: the event would be older than {deps.settings.retry.max_age_s:g}s"
         )
-        await _dead(deps, record, info)
+        await _dead(deps, writes, info)
         return None
-    return await _retry_later(deps, record, info, busy.wait_s)
+    return await _retry_later(writes, info, busy.wait_s)
 
 
-async def _retry_later(
-    deps: JobDeps, record: EventRecord, info: ErrorInfo, delay_s: float
-) -> Retry:
+async def _retry_later(writes: JobWrites, info: ErrorInfo, delay_s: float) -> Retry:
+    record = writes.record
     record.status = "retrying"
     record.last_error = info
     record.updated_at = utcnow()
     record.next_attempt_at = record.updated_at + timedelta(seconds=delay_s)
-    await deps.store.save(record)
+    await writes.save()
     spans.current_event("retry", {
         "expbridge.retry.delay_s": round(delay_s, 3), "expbridge.retry.reason": info.message,
         "expbridge.next_attempt_at": record.next_attempt_at.isoformat(),
@@ -202,25 +227,22 @@ async def _retry_later(
     return Retry(defer=delay_s)
 
 
-async def _dead(deps: JobDeps, record: EventRecord, info: ErrorInfo) -> None:
-    record.last_error = info
+async def _dead(deps: JobDeps, writes: JobWrites, info: ErrorInfo) -> None:
+    writes.record.last_error = info
     log.warning("event dead", reason=info.message, upstream_status=info.upstream_status)
-    await _finish(deps, record, "dead")
+    await _finish(deps, writes, "dead")
 
 
-async def _finish(deps: JobDeps, record: EventRecord, status: str) -> None:
+async def _finish(deps: JobDeps, writes: JobWrites, status: str) -> None:
+    record = writes.record
     record.status = "dead" if status == "dead" else "succeeded"
     record.next_attempt_at = None
     record.updated_at = utcnow()
     await _queue_callbacks(deps, record)
     now_ms = int(time.time() * 1000)
-    await deps.scripts.finish(
-        keys=deps.scripts.finish_keys(record.id, record.target),
-        args=[
-            record.id, record.stored_json(), now_ms, deps.job_expiry_ms,
-            deps.retention_ms, "1" if status == "dead" else "0",
-        ],
-    )  # fmt: skip
+    next_job = await writes.finish(now_ms, deps.job_expiry_ms, deps.retention_ms)
+    if next_job is not None and deps.handoff is not None:
+        deps.handoff(next_job)  # the line's next event starts now, not at the next poll
     deps.metrics.job_finished(record)
     deps.notifier.event_finished(record)  # in the background: never holds up the job
 

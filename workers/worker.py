@@ -29,9 +29,11 @@ from expbridge.events.store.queue import (
 )
 from expbridge.events.store.records import EventStore
 from expbridge.events.store.scheduled import DueEvents
+from expbridge.workers.bridge_worker import HANDOFF, BridgeWorker
 from expbridge.workers.clients import build_clients
 from expbridge.workers.deps import DEPS, JobDeps
 from expbridge.workers.due_events import start_promoting, stop_promoting
+from expbridge.workers.job_writes import JobScripts
 from expbridge.workers.jobs import process_event
 from expbridge.workers.metrics import WorkerMetrics
 from expbridge.workers.metrics_server import start_metrics_server
@@ -58,11 +60,19 @@ def build_deps(
 ) -> JobDeps:
     metrics = metrics or WorkerMetrics()
     acceptor = Acceptor(redis, settings)
+    scripts = QueueScripts(redis, settings.queue_name)
+    gate = ProviderGate(
+        redis,
+        settings.pace,
+        lease_s=settings.worker.upstream_timeout_s + 5,
+        floor_429_s=settings.retry.rate_limited_floor_s,
+        cap_429_s=settings.retry.max_delay_s,
+    )
     return JobDeps(
         settings=settings,
         redis=redis,
         store=EventStore(redis),
-        scripts=QueueScripts(redis, settings.queue_name),
+        scripts=scripts,
         clients=build_clients(
             settings,
             session,
@@ -70,13 +80,8 @@ def build_deps(
             callback_observer=metrics.callback_attempt,
         ),
         policy=RetryPolicy(settings.retry),
-        gate=ProviderGate(
-            redis,
-            settings.pace,
-            lease_s=settings.worker.upstream_timeout_s + 5,
-            floor_429_s=settings.retry.rate_limited_floor_s,
-            cap_429_s=settings.retry.max_delay_s,
-        ),
+        gate=gate,
+        job_scripts=JobScripts(redis, scripts, gate),
         session=session,
         metrics=metrics,
         rules=rules,
@@ -116,6 +121,7 @@ def _on_startup(
     async def on_startup(ctx: dict[str, Any]) -> None:
         metrics = WorkerMetrics()
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
+        ctx[DEPS].handoff = ctx.get(HANDOFF)  # BridgeWorker's: a line's next job starts at once
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
         due = DueEvents(ctx["redis"], settings, ctx[DEPS].callbacks)
         ctx[DUE_EVENTS_TASK] = start_promoting(due, settings)
@@ -189,4 +195,4 @@ def create_worker(
         "handle_signals": False,
     }
     options.update(overrides)
-    return Worker(**options)
+    return BridgeWorker(settings=settings, **options)

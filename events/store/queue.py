@@ -26,9 +26,13 @@ from expbridge.events import keys
 JOB_FUNCTION = "process_event"
 
 
+def lua(name: str) -> str:
+    """One file of lua/ (the workers compose FINISH with their slot release from these)."""
+    return files("expbridge.events.store").joinpath("lua", name).read_text()
+
+
 def _script(name: str) -> str:
-    folder = files("expbridge.events.store").joinpath("lua")
-    return folder.joinpath("dispatch.lua").read_text() + folder.joinpath(name).read_text()
+    return lua("dispatch.lua") + lua(name)
 
 
 ACCEPT = _script("accept.lua")

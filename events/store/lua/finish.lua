@@ -1,6 +1,7 @@
 -- KEYS: record, order list, arq queue, dead index, dispatch counter
 -- ARGV: event id, final record json, now ms, job expiry ms, retention ms, '1' if dead,
 --       then the key layout (dispatch.lua)
+-- Returns the job id of the line's next event when this one was the head, else ''.
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[5])
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
 if ARGV[6] == '1' then
@@ -13,7 +14,7 @@ redis.call('LREM', KEYS[2], 1, ARGV[1])
 if head == ARGV[1] then
   local next_id = redis.call('LINDEX', KEYS[2], 0)
   if next_id then
-    dispatch(dispatch_prefix .. next_id, next_id, KEYS[3], tonumber(ARGV[3]), ARGV[4])
+    return dispatch(dispatch_prefix .. next_id, next_id, KEYS[3], tonumber(ARGV[3]), ARGV[4])
   end
 end
-return 1
+return ''

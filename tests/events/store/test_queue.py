@@ -73,10 +73,11 @@ async def test_finish_dispatches_the_next_event_as_an_arq_job(
 
     scripts = QueueScripts(redis, settings.queue_name)
     finished = _record("evt_a").model_copy(update={"status": "succeeded"})
-    await scripts.finish(
+    next_job = await scripts.finish(
         keys=scripts.finish_keys("evt_a", finished.target),
         args=["evt_a", finished.model_dump_json(), int(time.time() * 1000), 60_000, 60_000, "0"],
     )
+    assert next_job == keys.job_id("evt_b", 1).encode()  # for the finishing worker to start now
     assert await redis.pttl(keys.dispatch_counter("evt_a")) > 0
     raw = await redis.get(keys.arq_job(keys.job_id("evt_b", 1)))
     assert raw is not None
