@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from expbridge.config.rules import (
+from expbridge.config.conditions import (
     DEFAULT_ALPHA,
     DEFAULT_MIXING_SD,
     DEFAULT_SRM_P_BELOW,

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from expbridge.config.rules import Direction
+from expbridge.config.conditions import Direction
 
 
 class VariationStatistics(BaseModel):

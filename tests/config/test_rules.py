@@ -99,6 +99,8 @@ def test_global_dry_run_makes_every_rule_dry(tmp_path: Path) -> None:
          "rule 'stop-winner' (rules[0]): when.planned_split: the planned split's percentages "
          "add up to 90, not 100"),
         ({"when": {"significant": "sideways"}}, "when.significant: Input should be 'better'"),
+        ({"trigger": {"event": "goal.threshold_reached"}, "targets": [],
+          "when": {"srm_p_below": 0.01}}, "when.srm_p_below and when.planned_split are for"),
         ({"when": {"min_runtime_days": 7, "alpha": 0.01}},
          "when: alpha goes with significant (better, worse or either)"),
     ],

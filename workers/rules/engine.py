@@ -1,6 +1,6 @@
 """Deciding whether a lifecycle rule fires: pure, no I/O. Facts in, a decision with its reasons out.
 
-Order of the checks (config/rules.py `Conditions`):
+Order of the checks (config/conditions.py `Conditions`):
 1. an event rule's trigger must match the incoming goal.threshold_reached;
 2. the experiment must be running (when its status was read) — never act on a finished one;
 3. guardrail min_runtime_days: never before the minimum runtime;
@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from expbridge.config.rules import Conditions, Rule, Trigger
+from expbridge.config.conditions import Conditions
+from expbridge.config.rules import Rule, Trigger
 from expbridge.events.rules.statistics import EvaluationStatistics
 from expbridge.workers.providers.reports import ReportVariation
 from expbridge.workers.rules import evidence

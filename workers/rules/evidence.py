@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from expbridge.config.rules import Conditions
+from expbridge.config.conditions import Conditions
 from expbridge.events.rules.statistics import EvaluationStatistics, VariationStatistics
 from expbridge.workers.providers.reports import ReportVariation
 from expbridge.workers.rules.sequential import mixture_test

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from expbridge.config.rules import DEFAULT_ALPHA, DEFAULT_MIXING_SD, Direction
+from expbridge.config.conditions import DEFAULT_ALPHA, DEFAULT_MIXING_SD, Direction
 
 BISECTIONS = 60  # halves the bracket to ~1e-18 of the two-sided half width
 
