@@ -10,6 +10,7 @@ the CloudEvent it sends; the secrets stay in settings and are read at every atte
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,10 +22,10 @@ from yarl import URL
 from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.settings import SourceCredentials
-from expbridge.events import keys
 from expbridge.events.record import EventRecord
 from expbridge.events.rules.evaluation_log import RuleEvaluation
 from expbridge.events.store.acceptor import Acceptor, new_event_id
+from expbridge.events.store.submit import Submission, submit
 
 CALLBACK_EVENT = "callback.deliver"
 CALLBACK_PROVIDER = "callback"
@@ -44,6 +45,14 @@ def destination(url: str) -> str:
     """What callbacks are paced and circuit-broken by: `callback:<host>` (the workers' pace
     and breaker keys, and the console's providers page)."""
     return f"callback:{URL(url).host or '-'}"
+
+
+def _join_trace(trace_context: dict[str, str] | None, record: EventRecord) -> None:
+    """The active trace (the attempt that ended the event), else the one given."""
+    spans.keep_trace(record)
+    if record.trace_context is None and trace_context is not None:
+        record.trace_context = trace_context
+        record.trace_id = _trace_id_of(trace_context)
 
 
 class CallbackTarget(BaseModel):
@@ -129,25 +138,26 @@ class Callbacks:
         for subscription in credentials.subscriptions:
             if outcome not in subscription.outcomes:
                 continue
-            target = CallbackTarget(source=source, subscription=subscription.name)
+            # provider set explicitly: the stored data keeps it (submit stores what was set).
+            target = CallbackTarget(
+                provider="callback", source=source, subscription=subscription.name
+            )
             callback_id = new_event_id()
             body = CallbackData(
                 target=target, url=subscription.url,
                 cloudevent=cloudevent(callback_id, outcome, subject, data),
             )  # fmt: skip
-            record = EventRecord(
-                id=callback_id, type=CALLBACK_EVENT, source=source, target=target.ordering_key,
-                data=body.model_dump(mode="json"),
-            )  # fmt: skip
-            spans.keep_trace(record)
-            if record.trace_context is None and trace_context is not None:
-                record.trace_context = trace_context
-                record.trace_id = _trace_id_of(trace_context)
             once = f"{subject}:{outcome}:{subscription.name}"
-            scoped = keys.idempotency(
-                source, "callback:" + hashlib.sha256(once.encode()).hexdigest()
+            accepted = await submit(
+                self.acceptor,
+                CALLBACK_EVENT,
+                source,
+                body,
+                idempotency_key="callback:" + hashlib.sha256(once.encode()).hexdigest(),
+                fingerprint=once,
+                event_id=callback_id,
+                about=Submission(prepare=functools.partial(_join_trace, trace_context)),
             )
-            accepted = await self.acceptor.accept(record, scoped, once)
             queued.append(accepted.event_id)
         return queued
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from expbridge.events.convert import data as cv
 from expbridge.events.event_data import EventData
 from expbridge.events.qonversion import data as qv
 from expbridge.events.rules import threshold as td
 
-__all__ = ["CATALOG", "EventData", "EventSpec"]
+__all__ = ["CATALOG", "CatalogError", "EventData", "EventSpec", "parse_data", "spec_of"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,57 @@ _SPECS = (
 )
 
 CATALOG: Mapping[str, EventSpec] = MappingProxyType({spec.event_type: spec for spec in _SPECS})
+
+
+class CatalogError(ValueError):
+    """Data that does not fit the catalog. Each edge words it its own way (a 422, a config
+    error naming the rule, an unplannable event); `problem` says which check failed."""
+
+    def __init__(
+        self,
+        problem: Literal["unknown_type", "unsupported", "invalid"],
+        event_type: str,
+        provider: str = "",
+        error: ValidationError | None = None,
+    ) -> None:
+        self.problem = problem
+        self.event_type = event_type
+        self.provider = provider
+        self.error = error
+        super().__init__(self.describe())
+
+    @property
+    def supported_by(self) -> list[str]:
+        spec = CATALOG.get(self.event_type)
+        return spec.providers if spec is not None else []
+
+    def describe(self) -> str:
+        if self.problem == "unknown_type":
+            return f"unknown event type {self.event_type!r}"
+        if self.problem == "unsupported":
+            return (
+                f"{self.event_type} is not supported by {self.provider or 'no provider'} "
+                f"(supported by: {', '.join(self.supported_by) or 'no provider'})"
+            )
+        return f"data is invalid for {self.event_type}: {self.error}"
+
+
+def spec_of(event_type: str) -> EventSpec:
+    spec = CATALOG.get(event_type)
+    if spec is None:
+        raise CatalogError("unknown_type", event_type)
+    return spec
+
+
+def parse_data(event_type: str, data: Mapping[str, Any]) -> EventData:
+    """The event's data as its catalog model, for the provider `data.target` names."""
+    spec = spec_of(event_type)
+    target = data.get("target")
+    provider = str(target.get("provider", "")) if isinstance(target, Mapping) else ""
+    model = spec.data_models.get(provider)
+    if model is None:
+        raise CatalogError("unsupported", event_type, provider)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise CatalogError("invalid", event_type, provider, error) from None

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from expbridge.events.catalog import CATALOG, EventData
+from expbridge.events.catalog import CATALOG, CatalogError, EventData, parse_data, spec_of
 from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
 from expbridge.events.schedule import check_ahead, parse_moment
 from expbridge.events.targets import AliasTarget, AnyTarget, Target
+from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
 from expbridge.service.strict_json import JsonRejected, loads_strict
 
@@ -41,6 +44,23 @@ def field_errors(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[d
 
 def unprocessable(detail: str, errors: list[dict[str, str]]) -> Problem:
     return Problem(422, "Unprocessable event", detail, slug="validation", errors=errors)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body: a 413 over `EXPBRIDGE_MAX_BODY_BYTES` (before reading it), a 408 when
+    it does not arrive in time."""
+    settings = request.app[keys.SETTINGS]
+    limit = settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
+    timeout = settings.http.body_read_timeout_s
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise Problem(
+            408, "Request timeout", f"the body did not arrive within {timeout:g} s"
+        ) from None
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -105,30 +125,29 @@ def resolve_target(raw_target: Any, aliases: Mapping[str, AnyTarget]) -> AnyTarg
 
 
 def validate_event(envelope: EventEnvelope, aliases: Mapping[str, AnyTarget]) -> ValidatedEvent:
-    spec = CATALOG.get(envelope.type)
-    if spec is None:
+    try:
+        spec_of(envelope.type)
+    except CatalogError:
         raise unprocessable(
             f"unknown event type {envelope.type!r}; known types: {', '.join(sorted(CATALOG))}",
             [{"field": "type", "message": "unknown event type"}],
-        )
+        ) from None
     if "target" not in envelope.data:
         raise unprocessable(
             "data.target is required", [{"field": "data.target", "message": "required"}]
         )
     target = resolve_target(envelope.data["target"], aliases)
-    model = spec.data_models.get(target.provider)
-    if model is None:
-        raise unprocessable(
-            f"{spec.event_type} is not supported by {target.provider} "
-            f"(supported by: {', '.join(spec.providers) or 'no provider'})",
-            [{"field": "type", "message": f"not supported by {target.provider}"}],
-        )
     target_fields = target.model_dump(exclude_none=True)
     try:
-        data = model.model_validate({**envelope.data, "target": target_fields})
-    except ValidationError as error:
+        data = parse_data(envelope.type, {**envelope.data, "target": target_fields})
+    except CatalogError as error:
+        if error.error is None:  # the target's provider does not take this type
+            raise unprocessable(
+                error.describe(),
+                [{"field": "type", "message": f"not supported by {target.provider}"}],
+            ) from None
         raise unprocessable(
-            f"data is invalid for {spec.event_type}", field_errors(error, ("data",))
+            f"data is invalid for {envelope.type}", field_errors(error.error, ("data",))
         ) from None
     return ValidatedEvent(envelope=envelope, data=data, target=target)
 

@@ -43,12 +43,24 @@ class Accepted:
     replayed: bool
 
 
-class IdempotencyConflict(Exception):
+class SubmitError(Exception):
+    """The event was not accepted. Each edge (HTTP, Slack, rules) answers in its own way."""
+
+
+class IdempotencyConflict(SubmitError):
     """The key was used before with another body."""
 
 
-class IdempotencyInFlight(Exception):
+class IdempotencyInFlight(SubmitError):
     """The key is being accepted right now by another request."""
+
+
+class QueueUnavailable(SubmitError):
+    """Redis did not take the event (unreachable, or failed the script)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @dataclass

@@ -9,16 +9,20 @@ from datetime import UTC, datetime
 
 import structlog
 from aiohttp import web
-from redis.exceptions import RedisError
 
-from expbridge.config.spans import AcceptSpan
 from expbridge.config.tracing import context_from
 from expbridge.events import keys as redis_keys
 from expbridge.events.envelope import EventEnvelope
 from expbridge.events.record import Cause, EventRecord, utcnow
 from expbridge.events.schedule import FORMS, check_ahead, parse_duration, parse_moment
-from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
 from expbridge.events.store.listing import scan_index
+from expbridge.events.store.submit import (
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    QueueUnavailable,
+    Submission,
+    submit,
+)
 from expbridge.events.target_refs import resolve_ref
 from expbridge.service import app_keys as keys
 from expbridge.service.chatops.verify import SlashCommand
@@ -121,11 +125,10 @@ async def cancel(request: web.Request, command: SlashCommand) -> web.Response:
     return ephemeral(f"Cancelled {what}.")
 
 
-def event_record(request: web.Request, command: SlashCommand) -> EventRecord | str:
-    """The event a start/pause/stop asks for, or why it cannot be (the answer to show)."""
+async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web.Response:
+    """start/pause/stop <target> [at <time> | in <duration>]: the event, queued or scheduled."""
     settings = request.app[keys.SETTINGS]
-    now = utcnow()
-    target_text, when = split_when(command.argument, now, settings.max_schedule_ahead_s)
+    target_text, when = split_when(command.argument, utcnow(), settings.max_schedule_ahead_s)
     event_type = ACTIONS[command.verb]
     aliases = request.app[keys.TARGET_ALIASES]
     target = resolve_ref(target_text, aliases)
@@ -133,36 +136,37 @@ def event_record(request: web.Request, command: SlashCommand) -> EventRecord | s
     try:
         event = validate_event(envelope, aliases)
     except Problem as problem:
-        return f"Cannot {command.verb} {target_text}: {problem.detail}"
-    return EventRecord(
-        id=new_event_id(), type=event_type, source=SOURCE, target=event.ordering_key,
-        received_at=now, updated_at=now,
-        status="scheduled" if when is not None and when > now else "queued", not_before=when,
-        data=event.data.model_dump(mode="json", exclude_unset=True),
+        return ephemeral(f"Cannot {command.verb} {target_text}: {problem.detail}")
+    about = Submission(
         cause=Cause(
-            kind="chatops", reason=f"{command.command} {command.text} by {command.user_id}",
-            user=command.user_id, channel=command.channel_id,
+            kind="chatops",
+            reason=f"{command.command} {command.text} by {command.user_id}",
+            user=command.user_id,
+            channel=command.channel_id,
             command=f"{command.command} {command.text}",
         ),
         reply_to=command.response_url,
-    )  # fmt: skip
-
-
-async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web.Response:
-    record = event_record(request, command)
-    if isinstance(record, str):
-        return ephemeral(record)
-    key = redis_keys.idempotency(SOURCE, command.trigger_id) if command.trigger_id else None
-    fingerprint = hashlib.sha256(body).hexdigest()
-    try:
+        not_before=when,
         # Slack sends no trace context; the command starts the event's trace.
-        with AcceptSpan(record, context_from(request.headers), f"slack {command.command}"):
-            accepted = await request.app[keys.ACCEPTOR].accept(record, key, fingerprint)
+        span=f"slack {command.command}",
+        trace_parent=context_from(request.headers),
+    )
+    try:
+        accepted = await submit(
+            request.app[keys.ACCEPTOR],
+            event_type,
+            SOURCE,
+            event.data,
+            idempotency_key=command.trigger_id or None,
+            fingerprint=hashlib.sha256(body).hexdigest(),
+            about=about,
+        )
     except (IdempotencyConflict, IdempotencyInFlight):
         return ephemeral("This command was already received.")
-    except RedisError:
+    except QueueUnavailable:
         log.exception("accept failed: redis unavailable")
         raise Problem(503, "Service unavailable", "the queue is unreachable") from None
+    record = accepted.record
     structlog.contextvars.bind_contextvars(
         event_id=accepted.event_id, type=record.type, target=record.target
     )

@@ -19,7 +19,7 @@ from expbridge.service.chatops import commands
 from expbridge.service.chatops.commands import ACTIONS, SOURCE, ephemeral
 from expbridge.service.chatops.verify import USAGE, help_text, parse_command
 from expbridge.service.problems import Problem
-from expbridge.service.routes.events import read_body
+from expbridge.service.validation import read_body
 
 log = structlog.get_logger("expbridge.chatops")
 routes = web.RouteTableDef()

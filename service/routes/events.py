@@ -3,7 +3,6 @@ POST /v1/events/{id}/cancel."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from typing import Any
@@ -12,14 +11,16 @@ import orjson
 import structlog
 from aiohttp import web
 from opentelemetry.context import Context
-from redis.exceptions import RedisError
 
-from expbridge.config.spans import AcceptSpan
 from expbridge.config.tracing import TRACE_FIELDS, context_from
-from expbridge.events import keys as redis_keys
-from expbridge.events.record import EventRecord, utcnow
-from expbridge.events.schedule import is_due
-from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
+from expbridge.events.record import utcnow
+from expbridge.events.store.submit import (
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    QueueUnavailable,
+    Submission,
+    submit,
+)
 from expbridge.service import app_keys as keys
 from expbridge.service.auth import Caller
 from expbridge.service.problems import Problem
@@ -30,6 +31,7 @@ from expbridge.service.validation import (
     not_before_of,
     parse_envelope,
     parse_json_object,
+    read_body,
     validate_event,
 )
 
@@ -70,21 +72,6 @@ def trace_parent(request: web.Request, raw: dict[str, Any], cloudevent: bool) ->
     return (context_from(raw) if cloudevent else None) or context_from(request.headers)
 
 
-async def read_body(request: web.Request) -> bytes:
-    settings = request.app[keys.SETTINGS]
-    limit = settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
-    timeout = settings.http.body_read_timeout_s
-    try:
-        async with asyncio.timeout(timeout):
-            return await request.read()
-    except TimeoutError:
-        raise Problem(
-            408, "Request timeout", f"the body did not arrive within {timeout:g} s"
-        ) from None
-
-
 def idempotency_key_of(request: web.Request, caller: Caller, producer_id: str | None) -> str | None:
     """A signed request's key is its signed webhook-id: an unsigned Idempotency-Key header
     beside it would let a captured request be replayed as a new event."""
@@ -121,30 +108,23 @@ async def post_event(request: web.Request) -> web.Response:
     aliases = app[keys.TARGET_ALIASES]
     event = validate_event(envelope, aliases)
     now = utcnow()
-    not_before = not_before_of(envelope, now, app[keys.SETTINGS].max_schedule_ahead_s)
-    record = EventRecord(
-        id=new_event_id(),
-        received_at=now,
-        updated_at=now,
-        type=envelope.type,
-        source=source,
-        target=event.ordering_key,
-        status="queued" if is_due(not_before, now) else "scheduled",
-        not_before=not_before,
+    about = Submission(
+        not_before=not_before_of(envelope, now, app[keys.SETTINGS].max_schedule_ahead_s),
         producer_id=envelope.id,
         time=envelope.time,
-        data=event.data.model_dump(mode="json", exclude_unset=True),
+        span="POST /v1/events",
+        trace_parent=trace_parent(request, raw, binary or request.content_type == CLOUDEVENT_JSON),
     )
-    key = idempotency_key_of(request, caller, envelope.id)
-    scoped_key = redis_keys.idempotency(source, key) if key is not None else None
-    parent = trace_parent(request, raw, binary or request.content_type == CLOUDEVENT_JSON)
     try:
-        with AcceptSpan(record, parent, "POST /v1/events") as span:
-            accepted = await app[keys.ACCEPTOR].accept(
-                record, scoped_key, fingerprint(request, body, raw)
-            )
-            if span is not None and accepted.replayed:  # no worker continues this trace
-                span.set_attribute("expbridge.idempotent_replay", True)
+        submitted = await submit(
+            app[keys.ACCEPTOR],
+            envelope.type,
+            source,
+            event.data,
+            idempotency_key=idempotency_key_of(request, caller, envelope.id),
+            fingerprint=fingerprint(request, body, raw),
+            about=about,
+        )
     except IdempotencyConflict:
         raise Problem(
             422,
@@ -159,21 +139,24 @@ async def post_event(request: web.Request) -> web.Response:
             "a request with this idempotency key is still being accepted; retry shortly",
             slug="idempotency-in-flight",
         ) from None
-    except RedisError:
+    except QueueUnavailable:
         log.exception("accept failed: redis unavailable")
         raise Problem(
             503, "Service unavailable", "the queue is unreachable; the event was not accepted"
         ) from None
+    record = submitted.record
     # The request's one log line (service/request_log.py) carries these.
     structlog.contextvars.bind_contextvars(
-        event_id=accepted.event_id, type=record.type, target=record.target,
-        replayed=accepted.replayed,
-    )  # fmt: skip
-    headers = {"Location": f"/v1/events/{accepted.event_id}"}
-    if accepted.replayed:
+        event_id=submitted.event_id,
+        type=record.type,
+        target=record.target,
+        replayed=submitted.replayed,
+    )
+    headers = {"Location": f"/v1/events/{submitted.event_id}"}
+    if submitted.replayed:
         headers["Idempotent-Replayed"] = "true"
     return web.Response(
-        body=orjson.dumps(accepted_body(accepted.event_id, record.type, record.status)),
+        body=orjson.dumps(accepted_body(submitted.event_id, record.type, record.status)),
         status=202,
         headers=headers,
         content_type="application/json",

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from expbridge.events.callbacks import CALLBACK_EVENT, CallbackData
-from expbridge.events.catalog import CATALOG
+from expbridge.events.catalog import CatalogError, parse_data
 from expbridge.events.record import EventRecord
 from expbridge.workers.callbacks.plans import plan_callback
 from expbridge.workers.plans.steps import PlanBuilder, PlannedStep, StepRun, UnplannableEvent
@@ -36,13 +36,15 @@ def plan_event(record: EventRecord) -> list[PlannedStep]:
             return plan_callback(CallbackData.model_validate(record.data))
         except ValidationError as error:
             raise UnplannableEvent(f"stored callback no longer fits: {error}") from None
-    provider = str(record.data.get("target", {}).get("provider", ""))
-    spec = CATALOG.get(record.type)
-    builder = PLANS.get((record.type, provider))
-    if spec is None or builder is None or provider not in spec.data_models:
-        raise UnplannableEvent(f"no plan for {record.type} on {provider or 'no provider'}")
     try:
-        data = spec.data_models[provider].model_validate(record.data)
-    except ValidationError as error:
-        raise UnplannableEvent(f"stored data no longer fits {record.type}: {error}") from None
+        data = parse_data(record.type, record.data)
+    except CatalogError as error:
+        if error.error is None:
+            raise UnplannableEvent(
+                f"no plan for {record.type} on {error.provider or 'no provider'}"
+            ) from None
+        raise UnplannableEvent(f"stored data no longer fits {record.type}: {error.error}") from None
+    builder = PLANS.get((record.type, data.target.provider))
+    if builder is None:
+        raise UnplannableEvent(f"no plan for {record.type} on {data.target.provider}")
     return builder(data)

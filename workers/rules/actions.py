@@ -18,9 +18,16 @@ import structlog
 
 from expbridge.config import spans, tracing
 from expbridge.events import keys
-from expbridge.events.record import Cause, EventRecord
+from expbridge.events.event_data import EventData
+from expbridge.events.record import Cause
 from expbridge.events.rules.evaluation_log import RuleEvaluation
-from expbridge.events.store.acceptor import IdempotencyConflict, IdempotencyInFlight, new_event_id
+from expbridge.events.store.submit import (
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    QueueUnavailable,
+    Submission,
+    submit,
+)
 from expbridge.events.targets import AnyTarget
 from expbridge.workers.deps import JobDeps
 from expbridge.workers.rules.book import BookRule, action_data
@@ -54,8 +61,9 @@ async def _claim(deps: JobDeps, rule: BookRule, key: str, trigger: str) -> _Clai
     return _Claim(json.loads(raw), trigger, fresh=False)
 
 
-def _fingerprint(record: EventRecord) -> str:
-    body = json.dumps([record.type, record.data], sort_keys=True, separators=(",", ":"))
+def _fingerprint(event_type: str, data: EventData) -> str:
+    dumped = data.model_dump(mode="json", exclude_unset=True)
+    body = json.dumps([event_type, dumped], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -67,17 +75,22 @@ async def _queue_actions(
         if action.event is None:
             continue
         data = action_data(action, target)
-        record = EventRecord(
-            id=new_event_id(), type=action.event, source=SOURCE, target=data.ordering_key,
-            data=data.model_dump(mode="json", exclude_unset=True), cause=cause,
-        )  # fmt: skip
-        spans.keep_trace(record)  # the rule's evaluation span: the action carries it on
-        idempotency_key = keys.idempotency(SOURCE, f"{claim_id}:{index}")
         try:
-            accepted = await deps.acceptor.accept(record, idempotency_key, _fingerprint(record))
+            accepted = await submit(
+                deps.acceptor,
+                action.event,
+                SOURCE,
+                data,
+                idempotency_key=f"{claim_id}:{index}",
+                fingerprint=_fingerprint(action.event, data),
+                # The rule's evaluation span: the action carries it on.
+                about=Submission(cause=cause, prepare=spans.keep_trace),
+            )
         except (IdempotencyConflict, IdempotencyInFlight):
             log.warning("rule action already queued with other data", rule=rule.name)
             continue
+        except QueueUnavailable as unavailable:  # the job handles Redis errors as before
+            raise unavailable.cause from None
         queued.append(accepted.event_id)
     return queued
 

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
 
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import ConfigError, rule_label
 from expbridge.config.rules import THRESHOLD_EVENT, Action, Rule, fixed_horizon_warnings
 from expbridge.config.settings import Settings
-from expbridge.events.catalog import CATALOG, EventData
+from expbridge.events.catalog import CATALOG, CatalogError, EventData, parse_data
 from expbridge.events.target_refs import TARGET_ADAPTER, config_aliases, resolve_ref
 from expbridge.events.targets import AnyTarget
 
@@ -60,19 +59,14 @@ def action_data(action: Action, target: AnyTarget) -> EventData:
     """The action's event data on `target`, validated by the catalog (ValueError if it does not
     fit: unknown type, a provider that does not support it, or invalid data)."""
     assert action.event is not None
-    spec = CATALOG.get(action.event)
-    if spec is None:
-        raise ValueError(f"event: unknown event type {action.event!r}")
-    model = spec.data_models.get(target.provider)
-    if model is None:
-        raise ValueError(
-            f"event: {action.event} is not supported by {target.provider} "
-            f"(supported by: {', '.join(spec.providers)})"
-        )
     try:
-        return model.model_validate({**action.data, "target": target.model_dump(exclude_none=True)})
-    except ValidationError as error:
-        first = error.errors(include_url=False, include_input=False)[0]
+        return parse_data(
+            action.event, {**action.data, "target": target.model_dump(exclude_none=True)}
+        )
+    except CatalogError as error:
+        if error.error is None:
+            raise ValueError(f"event: {error.describe()}") from None
+        first = error.error.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"data.{where}: {first['msg']}") from None
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from expbridge.config import spans
 from expbridge.config.rules import THRESHOLD_EVENT
-from expbridge.events.catalog import CATALOG
+from expbridge.events.catalog import CatalogError, parse_data
 from expbridge.events.record import EventRecord, StepRecord, utcnow
 from expbridge.events.rules.threshold import ThresholdReachedData
 from expbridge.workers.deps import JobDeps
@@ -23,14 +21,16 @@ STEP = "rules.evaluate"
 
 
 def _data(record: EventRecord) -> ThresholdReachedData:
-    provider = str(record.data.get("target", {}).get("provider", ""))
-    model = CATALOG[THRESHOLD_EVENT].data_models.get(provider)
-    if model is None:
-        raise UnplannableEvent(f"no {THRESHOLD_EVENT} on {provider or 'no provider'}")
     try:
-        data = model.model_validate(record.data)
-    except ValidationError as error:
-        raise UnplannableEvent(f"stored data no longer fits {THRESHOLD_EVENT}: {error}") from None
+        data = parse_data(THRESHOLD_EVENT, record.data)
+    except CatalogError as error:
+        if error.error is None:
+            raise UnplannableEvent(
+                f"no {THRESHOLD_EVENT} on {error.provider or 'no provider'}"
+            ) from None
+        raise UnplannableEvent(
+            f"stored data no longer fits {THRESHOLD_EVENT}: {error.error}"
+        ) from None
     assert isinstance(data, ThresholdReachedData)
     return data
 

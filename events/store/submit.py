@@ -1,0 +1,114 @@
+"""One way into the queue for every edge that queues events: `POST /v1/events`, Slack commands,
+the lifecycle rules' actions and the outcome callbacks. It builds the status record, scopes the
+idempotency key to the source and accepts the event durably; what can go wrong is one family,
+`SubmitError`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from opentelemetry.context import Context
+from redis.exceptions import RedisError
+
+from expbridge.config import spans
+from expbridge.events import keys
+from expbridge.events.event_data import EventData
+from expbridge.events.record import Cause, EventRecord, utcnow
+from expbridge.events.schedule import is_due
+from expbridge.events.store.acceptor import (
+    Acceptor,
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    QueueUnavailable,
+    SubmitError,
+    new_event_id,
+)
+
+if TYPE_CHECKING:  # events/callbacks.py submits through here
+    from expbridge.events.callbacks import CallbackData
+
+__all__ = [
+    "IdempotencyConflict",
+    "IdempotencyInFlight",
+    "QueueUnavailable",
+    "SubmitError",
+    "Submitted",
+    "submit",
+]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    record: EventRecord  # as built here (a replay's first event may differ)
+    event_id: str  # the accepted event's id: the first one's, on a replay
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What an edge knows about the event it queues, besides its type, source and data."""
+
+    producer_id: str | None = None
+    time: datetime | None = None
+    cause: Cause | None = None
+    reply_to: str | None = None
+    # Tracing: an ingress edge names its accept span (continuing `trace_parent`, the
+    # producer's trace).
+    span: str | None = None
+    trace_parent: Context | None = None
+    # Called with the record before it is accepted (a rule action keeps its evaluation's trace).
+    prepare: Callable[[EventRecord], None] | None = None
+    # When the event takes effect: until then it is `scheduled`, outside its line.
+    not_before: datetime | None = None
+
+
+async def submit(
+    acceptor: Acceptor,
+    event_type: str,
+    source: str,
+    data: EventData | CallbackData,
+    *,
+    idempotency_key: str | None,
+    fingerprint: str,
+    about: Submission | None = None,
+    event_id: str | None = None,
+) -> Submitted:
+    """Accept one validated event. `idempotency_key` is the edge's own (scoped to `source`
+    here); `fingerprint` tells a replay of the same request from a reuse of its key."""
+    about = about or Submission()
+    now = utcnow()
+    record = EventRecord(
+        id=event_id or new_event_id(),
+        received_at=now,
+        updated_at=now,
+        status="queued" if is_due(about.not_before, now) else "scheduled",
+        not_before=about.not_before,
+        type=event_type,
+        source=source,
+        target=data.ordering_key,
+        producer_id=about.producer_id,
+        time=about.time,
+        data=data.model_dump(mode="json", exclude_unset=True),
+        cause=about.cause,
+        reply_to=about.reply_to,
+    )
+    if about.prepare is not None:
+        about.prepare(record)
+    scoped = keys.idempotency(source, idempotency_key) if idempotency_key is not None else None
+    span = (
+        spans.AcceptSpan(record, about.trace_parent, about.span)
+        if about.span is not None
+        else contextlib.nullcontext()
+    )
+    try:
+        with span as opened:
+            accepted = await acceptor.accept(record, scoped, fingerprint)
+            if opened is not None and accepted.replayed:  # no worker continues this trace
+                opened.set_attribute("expbridge.idempotent_replay", True)
+    except RedisError as error:
+        raise QueueUnavailable(error) from error
+    return Submitted(record, accepted.event_id, accepted.replayed)
