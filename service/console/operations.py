@@ -73,7 +73,7 @@ async def rules_page(request: web.Request) -> web.Response:
         rules.append({
             "name": rule.name, "trigger": _trigger(rule), "targets": rule.targets or ["any"],
             "actions": [a.event or "notify" for a in rule.actions],
-            "when": rule.when.model_dump(exclude_none=True),
+            "when": rule.when.model_dump(exclude_defaults=True),
             "dry_run": rule.dry_run or settings.rules.dry_run,
             "next": await _next_run(request, rule),
         })  # fmt: skip

@@ -21,7 +21,7 @@ from expbridge.events.record import utcnow
 from expbridge.workers.rules.schedule import evaluate_scheduled_rules
 from expbridge.workers.worker import worker_deps
 from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
-from tests.helpers import seed_experiment, start_event
+from tests.helpers import sandbox_call, seed_experiment, seed_sandbox, start_event
 from tests.service.console.browser import SCREENSHOTS, chromium, running_worker
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,8 @@ RULES = {
          "when": {"min_runtime_days": 1}, "actions": [{"event": "experiment.pause"}]},
         {"name": "stop-when-significant", "trigger": {"schedule": "1h"},
          "targets": ["qonversion:exp_live"],
-         "when": {"min_runtime_days": 7, "chance_to_win_at_least": 0.95},
+         "when": {"min_runtime_days": 7, "min_visitors_per_variation": 500,
+                  "chance_to_win_at_least": 0.95},
          "actions": [{"event": "experiment.stop"}], "dry_run": True},
     ]
 }  # fmt: skip
@@ -66,9 +67,9 @@ async def until_status(ingress: Ingress, event_id: str, wanted: str) -> None:
     assert await status_of(ingress, event_id) == wanted
 
 
-async def shot(page: Page, name: str) -> None:
+async def shot(page: Page, name: str, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 async def sign_in(page: Page, ingress: Ingress, token: str = ADMIN_TOKEN) -> None:
@@ -83,7 +84,19 @@ async def test_operator_follows_events_and_replays_dead_ones(
 ) -> None:
     settings = console_settings
     started = (utcnow() - timedelta(days=10)).isoformat()
-    await seed_experiment(sandbox.url, "exp_live", status="active", started_at=started)
+    # A running experiment whose variant converts better: the schedule rule's statistics.
+    experiment = {"id": "exp_live", "name": "Paywall", "alias_id": "paywall", "status": "active",
+                  "started_at": started}  # fmt: skip
+    groups = [
+        {"id": "exp_live_a", "experiment_id": "exp_live", "name": "A", "is_control": True,
+         "weight": 50},
+        {"id": "exp_live_b", "experiment_id": "exp_live", "name": "B", "weight": 50},
+    ]  # fmt: skip
+    await seed_sandbox(sandbox.url, qonversion={"experiments": [experiment], "groups": groups})
+    counts = {"exp_live_a": {"users": 1000, "conversions": 100},
+              "exp_live_b": {"users": 1010, "conversions": 140}}  # fmt: skip
+    report = {"provider": "qonversion", "experiment_id": "exp_live", "groups": counts}
+    await sandbox_call(sandbox.url, "POST", "/_sandbox/reports", report)
     async with (
         running_ingress(settings, load_config(settings)) as ingress,
         running_worker(settings),
@@ -138,7 +151,7 @@ async def test_operator_follows_events_and_replays_dead_ones(
         await expect(page.locator("#status")).to_contain_text("succeeded")
         await expect(page.locator("main")).to_contain_text("pause-on-refund-spike")
         await expect(page.locator("table.evaluations")).to_contain_text("fired")
-        await shot(page, "event")
+        await shot(page, "event", full_page=True)
 
         # Dead letters: pick all on the page and replay them; the outcome is shown.
         lost = [await accept(ingress, start_event(f"exp_gone_{n}")) for n in range(3)]
@@ -157,10 +170,12 @@ async def test_operator_follows_events_and_replays_dead_ones(
 
         async with worker_deps(settings) as deps:
             await evaluate_scheduled_rules(deps)
-        await page.goto(ingress.url("/ui/rules"))
+        await page.goto(ingress.url("/ui/rules?rule=stop-when-significant"))
         await expect(page.locator("table.rules")).to_contain_text("dry run")
         await expect(page.locator("table.evaluations")).to_contain_text("stop-when-significant")
-        await shot(page, "rules")
+        # The dry run's statistics: a table of the variations with their p-values.
+        await expect(page.locator("table.evaluations table.nested")).to_contain_text("p value")
+        await shot(page, "rules", full_page=True)
         await page.goto(ingress.url("/ui/providers"))
         await expect(page.locator("#provider-qonversion")).to_contain_text("closed")
         await shot(page, "providers")
