@@ -65,9 +65,10 @@ unit: $(STAMP_DEV)
 
 # The console in a real browser: needs Debian's chromium (apt-get install -y chromium); without
 # it these tests fail and say so. Kept out of `make test` (a browser is not a newcomer's
-# prerequisite, and it would eat into the suite's time budget); .ci/run runs both.
+# prerequisite, and it would eat into the suite's time budget); .ci/run runs both. They save a
+# screenshot of each page to docs/screenshots (docs/console.md shows them).
 test-browser: $(STAMP_DEV)
-	$(BIN)/python -m pytest -q -m browser tests/service/console
+	EXPBRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -m browser tests/service/console
 
 test: lock-check lint unit
 

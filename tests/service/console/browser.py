@@ -25,7 +25,12 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SCREENSHOTS = Path(__file__).parents[3] / "docs" / "screenshots"
+# `make test-browser` keeps the screenshots for the docs (EXPBRIDGE_SCREENSHOTS=docs/screenshots);
+# any other run saves them under the temporary directory, so the working tree stays clean.
+SCREENSHOTS = Path(
+    os.environ.get("EXPBRIDGE_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "expbridge-console-screenshots"
+)
 
 
 def require_chromium() -> Path:
