@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 
@@ -106,10 +107,12 @@ def _writable_data_dir(settings: Settings) -> None:
 
 def _print_first_steps(settings: Settings) -> None:
     base = f"http://{settings.host}:{settings.port}"
+    # On PATH in the image (`docker exec CONTAINER expbridge send …`); in .venv after `make run`.
+    command = "expbridge" if shutil.which("expbridge") else ".venv/bin/expbridge"
     click.echo(
         f"expbridge is starting on {base}\n"
         "Send a first event from another terminal:\n"
-        "  .venv/bin/expbridge send experiment.start --target qonversion:exp_demo --wait\n",
+        f"  {command} send experiment.start --target qonversion:exp_demo --wait\n",
         err=True,
     )
 

@@ -114,6 +114,8 @@ async def test_run_role_with_only_the_embedded_redis_the_image_has(tmp_path: Pat
         assert result.stdout.startswith("run: healthy") and "/readyz: 200" in result.stdout
     finally:
         assert stop(run) == 0, log.read_text()
+    # The first step it prints is a command that runs on this PATH (the image's: on PATH).
+    assert "\n  expbridge send experiment.start --target qonversion:exp_demo" in log.read_text()
     assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir() or any(
         (tmp_path / "data" / "redis").glob("appendonly*")
     )
