@@ -12,9 +12,7 @@ from yarl import URL
 
 SLACK_HOSTS = ("hooks.slack.com",)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# What `/exp <command>` may be; `help` needs no permission, `scheduled` the one of `status`.
-SlackCommand = Literal["start", "pause", "stop", "status", "cancel", "scheduled", "help"]
-GUARDED_COMMANDS: tuple[str, ...] = ("start", "pause", "stop", "status", "cancel")
+# `help` needs no permission; `scheduled` needs the one of `status`.
 PERMISSION_OF = {"scheduled": "status"}
 ANYONE = "*"
 

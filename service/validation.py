@@ -9,25 +9,23 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from expbridge.events.catalog import CATALOG, CatalogError, EventData, parse_data, spec_of
 from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
 from expbridge.events.schedule import check_ahead, parse_moment
-from expbridge.events.targets import AliasTarget, AnyTarget, Target
+from expbridge.events.target_refs import TARGET_ADAPTER
+from expbridge.events.targets import AliasTarget, AnyTarget
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
 from expbridge.service.strict_json import JsonRejected, loads_strict
 
 JSON_TYPES = {"application/json", "application/cloudevents+json"}
-TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)
 
 
 @dataclass(frozen=True)
 class ValidatedEvent:
-    envelope: EventEnvelope
-    data: EventData
-    target: AnyTarget
+    data: EventData  # its target resolved (an alias replaced by what it names)
 
     @property
     def ordering_key(self) -> str:
@@ -149,7 +147,7 @@ def validate_event(envelope: EventEnvelope, aliases: Mapping[str, AnyTarget]) ->
         raise unprocessable(
             f"data is invalid for {envelope.type}", field_errors(error.error, ("data",))
         ) from None
-    return ValidatedEvent(envelope=envelope, data=data, target=target)
+    return ValidatedEvent(data)
 
 
 def not_before_of(envelope: EventEnvelope, now: datetime, max_ahead_s: float) -> datetime | None:

@@ -1,4 +1,4 @@
-"""When to try an event again: exponential backoff with full jitter, Retry-After honoured."""
+"""When to try an event again: exponential backoff with equal jitter, Retry-After honoured."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ class RetryPolicy:
         self.rng = rng or random.Random()
 
     def backoff(self, attempt: int) -> float:
-        """Full jitter: a random delay up to base * 2^(attempt-1), capped."""
+        """Equal jitter: uniform between half of base * 2^(attempt-1) (capped) and all of it.
+        Half of the wait is kept, so retries never bunch up near zero, and the random half
+        still spreads out the workers that failed together."""
         ceiling = min(self.settings.max_delay_s, self.settings.base_delay_s * 2 ** (attempt - 1))
         return self.rng.uniform(ceiling / 2, ceiling)
 

@@ -112,7 +112,3 @@ class HypothesisCreate(HypothesisFields):
 
 class HypothesisChanges(HypothesisFields, Changes):
     pass
-
-
-class HypothesisStatusChange(ConvertBody):
-    status: Status

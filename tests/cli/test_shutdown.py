@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,31 @@ async def sigterm_and_wait(process: subprocess.Popen[bytes]) -> tuple[int, float
     return code, time.monotonic() - signalled
 
 
+async def until(check: Callable[[], Awaitable[bool]], failure: str, timeout_s: float = 5) -> None:
+    """Wait for the thing itself: poll `check` until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, failure
+        await asyncio.sleep(0.01)
+
+
+async def held_writes(redis: aioredis.Redis) -> bool:
+    """A write is waiting out CLIENT PAUSE (Redis counts it as a blocked client)."""
+    return int((await redis.info("clients"))["blocked_clients"]) > 0
+
+
+async def refuses_connections(url: str) -> bool:
+    try:
+        async with aiohttp.ClientSession() as fresh, fresh.get(f"{url}/healthz"):
+            return False
+    except aiohttp.ClientConnectorError:
+        return True
+
+
+async def calls_made(sandbox_url: str, path: str) -> bool:
+    return len(await sandbox_requests(sandbox_url, path)) > 0
+
+
 def log_events(log: Path) -> list[str]:
     return [json.loads(x)["event"] for x in log.read_text().splitlines() if x.startswith("{")]
 
@@ -104,10 +130,10 @@ async def test_serve_finishes_the_request_in_flight_and_refuses_new_ones(
                     headers={"Authorization": f"Bearer {SOURCE_TOKEN}"},
                 )
             )  # fmt: skip
-            await asyncio.sleep(0.3)
+            await until(lambda: held_writes(redis), "the accept never reached Redis")
             signalled = time.monotonic()
             serve.send_signal(signal.SIGTERM)
-            await asyncio.sleep(0.3)
+            await until(lambda: refuses_connections(url), "serve kept listening after SIGTERM")
             assert not in_flight.done()
             async with aiohttp.ClientSession() as fresh:  # a new connection
                 with pytest.raises(aiohttp.ClientConnectorError):
@@ -175,7 +201,8 @@ async def test_when_the_wait_runs_out_the_job_is_cancelled_and_runs_again(
     worker = spawn(["worker"], env, log)
     try:
         await wait_status(ingress, event_id, "running", worker, log)
-        await asyncio.sleep(0.2)  # the upstream call is under way
+        # The upstream call is under way (the sandbox logs a request when it arrives).
+        await until(lambda: calls_made(sandbox.url, STATUS.format("exp_stuck")), "no upstream call")
         code, took_s = await sigterm_and_wait(worker)
     finally:
         if worker.poll() is None:

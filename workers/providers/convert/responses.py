@@ -77,9 +77,6 @@ class Kind:
     # Whether its list call takes a `search` filter (the seed: all but projects).
     searchable: bool = True
 
-    def id_of(self, obj: ConvertObject) -> str:
-        return str(getattr(obj, self.id_field))
-
     def name_of(self, obj: ConvertObject) -> str | None:
         value = getattr(obj, self.name_field, None)
         return None if value is None else str(value)
