@@ -82,6 +82,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.pickup_latency
 	$(BIN)/python -m bench.accept_throughput
 	$(BIN)/python -m bench.worker_throughput
+	$(BIN)/python -m bench.memory_footprint
 	$(BIN)/python -m bench.console_pages
 	$(BIN)/python -m bench.tracing_overhead
 

@@ -34,7 +34,10 @@ log = structlog.get_logger("expbridge.worker")
 
 def _result_of(value: Any) -> dict[str, Any] | None:
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        # An upstream object (extra fields allowed) as the provider sent it, without its nulls;
+        # a shape of ours (a normalised report) in full, its nulls being part of the shape.
+        as_sent = value.model_config.get("extra") == "allow"
+        return value.model_dump(mode="json", exclude_unset=as_sent, exclude_none=as_sent)
     return value if isinstance(value, dict) else None
 
 

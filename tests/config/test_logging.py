@@ -70,3 +70,18 @@ def test_credentials_inside_text_are_redacted_in_library_lines_and_tracebacks(
         assert secret not in out
     assert out.count("[redacted]") >= 5
     assert "Error handling request from ::1" in out
+    assert out.count("[redacted]") >= 5
+    assert "Error handling request from ::1" in out
+
+
+def test_arq_job_start_and_end_lines_are_left_out_its_others_stay(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("json", "INFO")
+    arq_log = logging.getLogger("arq.worker")
+    arq_log.info("%6.2fs → %s(%s)%s", 0.01, "evt_1.1:process_event", "'evt_1', 1", "")
+    arq_log.info("%6.2fs ← %s ● %s", 0.02, "evt_1.1:process_event", "'succeeded'")
+    arq_log.info("%6.2fs ↻ %s retrying job in %0.2fs", 0.02, "evt_1.1:process_event", 1.0)
+    out = lines(capsys.readouterr().out)
+    retry_line = "  0.02s ↻ evt_1.1:process_event retrying job in 1.00s"
+    assert [line["event"] for line in out] == [retry_line]

@@ -3,10 +3,13 @@
 --       then the key layout (dispatch.lua)
 -- Returns the job id of the line's next event when this one was the head, else ''.
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[5])
-redis.call('PEXPIRE', KEYS[5], ARGV[5])
 if ARGV[6] == '1' then
+  -- A dead event keeps its dispatch numbers for a replay; a succeeded one is never dispatched
+  -- again (an old job of it finds the record terminal), so its counter goes.
+  redis.call('PEXPIRE', KEYS[5], ARGV[5])
   redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 else
+  redis.call('DEL', KEYS[5])
   redis.call('ZREM', KEYS[4], ARGV[1])
 end
 local head = redis.call('LINDEX', KEYS[2], 0)
