@@ -104,3 +104,12 @@ def arq_in_progress(job_id: str) -> str:
 
 def arq_retry(job_id: str) -> str:
     return f"{ARQ_RETRY_PREFIX}{job_id}"
+
+
+# Slack approvals waiting for a decision (score: their deadline, in ms).
+APPROVALS = f"{PREFIX}:approvals"
+
+
+def approval(approval_id: str) -> str:
+    """One approval request (a hash): its state, requester, command and the event it queues."""
+    return f"{PREFIX}:approval:{approval_id}"

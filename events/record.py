@@ -60,6 +60,8 @@ class Cause(BaseModel):
     user: str | None = None
     channel: str | None = None
     command: str | None = None
+    # A command that needed approval: who approved it (`user` asked for it).
+    approved_by: str | None = None
 
 
 class EventRecord(BaseModel):

@@ -4,7 +4,7 @@ these (and from the event catalog and the status record), and tests hold real an
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,10 +72,12 @@ class Readiness(Answer):
 
 
 class SlackReply(Answer):
-    """What Slack shows the user who typed the command (only them: ephemeral)."""
+    """What Slack shows the user who typed the command (only them: ephemeral), or, for a
+    command that needs approval, the message with Approve / Deny buttons in the channel."""
 
-    response_type: Literal["ephemeral"]
+    response_type: Literal["ephemeral", "in_channel"]
     text: str
+    blocks: list[dict[str, Any]] | None = None
 
 
 class SlackCommandForm(BaseModel):
@@ -83,12 +85,24 @@ class SlackCommandForm(BaseModel):
     Slack sends are ignored."""
 
     command: str = Field(description="the command as typed, e.g. /exp")
-    text: str = Field(description="start|pause|stop|status|help <target>")
+    text: str = Field(
+        description="start|pause|stop <target> [at <time>|in <duration>], status <target>, "
+        "scheduled [<target>], cancel <event id>, help"
+    )
     user_id: str
     user_name: str | None = None
     channel_id: str
     response_url: str = Field(description="where the outcome is posted; an allowed host only")
     trigger_id: str | None = Field(None, description="also the idempotency key")
+
+
+class SlackInteractionForm(BaseModel):
+    """A click on an approval message as Slack posts it (application/x-www-form-urlencoded)."""
+
+    payload: str = Field(
+        description="JSON: a block_actions payload (`user.id`, `actions[0].action_id` "
+        "approval.approve or approval.deny, `actions[0].value` the approval id, `response_url`)"
+    )
 
 
 class RuleEvaluationPage(Answer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from expbridge.config.file import FileConfig
@@ -11,7 +12,9 @@ from expbridge.config.settings import Settings
 from expbridge.events.callbacks import Callbacks
 from expbridge.events.catalog import CATALOG
 from expbridge.events.rules.evaluation_log import RuleLog
+from expbridge.events.slack_posts import SlackPoster
 from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.approvals import ApprovalBook
 from expbridge.events.store.cancel import Canceller
 from expbridge.events.store.connection import create_redis
 from expbridge.events.store.records import EventStore
@@ -19,6 +22,7 @@ from expbridge.events.store.replay import Replayer
 from expbridge.events.target_refs import config_aliases
 from expbridge.service import app_keys as keys
 from expbridge.service.auth import Authenticator
+from expbridge.service.chatops import interactions as routes_interactions
 from expbridge.service.chatops import routes as routes_chatops
 from expbridge.service.chatops.verify import SlackVerifier
 from expbridge.service.console.app import CONSOLE_PREFIX, create_console
@@ -46,9 +50,19 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
     app[keys.RULE_LOG] = RuleLog(redis, settings.rules.evaluations_kept)
     secret = settings.slack.signing_secret
     app[keys.SLACK_VERIFIER] = SlackVerifier(secret.get_secret_value(), redis) if secret else None
+    app[keys.APPROVALS] = ApprovalBook(redis, settings, app[keys.ACCEPTOR])
     yield
     await app[keys.ACCEPTOR].close()
     await redis.aclose()
+
+
+async def slack_poster_context(app: web.Application) -> AsyncIterator[None]:
+    """Posts to Slack (approval decisions); the ones under way finish before shutdown."""
+    session = aiohttp.ClientSession()
+    app[keys.SLACK_POSTER] = SlackPoster(session, app[keys.SETTINGS].slack)
+    yield
+    await app[keys.SLACK_POSTER].drain()
+    await session.close()
 
 
 def create_app(settings: Settings, file_config: FileConfig | None = None) -> web.Application:
@@ -62,6 +76,7 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     app[keys.METRICS] = IngressMetrics(event_types=CATALOG)
     app[keys.CHATOPS] = (file_config or FileConfig()).chatops
     app.cleanup_ctx.append(redis_context)
+    app.cleanup_ctx.append(slack_poster_context)
     app.on_startup.append(build_openapi_document)
     app.add_routes(routes_health.routes)
     app.add_routes(routes_events.routes)
@@ -69,6 +84,7 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     app.add_routes(routes_metrics.routes)
     app.add_routes(routes_docs.routes)
     app.add_routes(routes_chatops.routes)
+    app.add_routes(routes_interactions.routes)
     app.add_routes(routes_rules.routes)
     app.add_subapp(CONSOLE_PREFIX, create_console((file_config or FileConfig()).rules))
     return app

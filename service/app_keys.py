@@ -10,7 +10,9 @@ from arq.connections import ArqRedis
 from expbridge.config.chatops import ChatOpsConfig
 from expbridge.config.settings import Settings
 from expbridge.events.rules.evaluation_log import RuleLog
+from expbridge.events.slack_posts import SlackPoster
 from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.approvals import ApprovalBook
 from expbridge.events.store.cancel import Canceller
 from expbridge.events.store.records import EventStore
 from expbridge.events.store.replay import Replayer
@@ -34,6 +36,8 @@ CHATOPS = web.AppKey("chatops", ChatOpsConfig)
 # None while EXPBRIDGE_SLACK__SIGNING_SECRET is unset (the Slack route answers 404).
 SLACK_VERIFIER: web.AppKey[SlackVerifier | None] = web.AppKey("slack_verifier")
 RULE_LOG = web.AppKey("rule_log", RuleLog)
+APPROVALS = web.AppKey("approvals", ApprovalBook)
+SLACK_POSTER = web.AppKey("slack_poster", SlackPoster)
 
 # Noted by POST /v1/events as it learns them, for the events-received metric's labels.
 RECEIVED_TYPE = web.RequestKey("received_type", str)

@@ -1,10 +1,13 @@
 """A local HTTP endpoint standing in for Slack (response_url and incoming webhooks): it records
-every post, so tests assert what the bridge told Slack."""
+every post, so tests assert what the bridge told Slack; and the requests Slack sends the bridge
+(slash commands, button clicks), signed as Slack signs them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -58,3 +61,29 @@ def signed_headers(
         "X-Slack-Signature": signature,
         "Content-Type": "application/x-www-form-urlencoded",
     }
+
+
+def block_actions(
+    user_id: str, action_id: str, value: str, response_url: str, **fields: Any
+) -> bytes:
+    """A click on a message button, as Slack posts it: a form with one `payload` field."""
+    payload = {
+        "type": "block_actions", "user": {"id": user_id, "name": user_id.lower()},
+        "team": {"id": "T1"}, "channel": {"id": "C_GROWTH"}, "response_url": response_url,
+        "trigger_id": f"trig.{time.time_ns()}",
+        "actions": [{"type": "button", "action_id": action_id, "value": value,
+                     "action_ts": str(time.time_ns())}],
+        **fields,
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+async def wait_for_posts(
+    stand_in: SlackStandIn, path: str, count: int = 1, timeout_s: float = 5
+) -> list[dict[str, Any]]:
+    """The bridge posts in the background: wait until `path` has `count` posts."""
+    deadline = time.monotonic() + timeout_s
+    while len(stand_in.posted_to(path)) < count:
+        assert time.monotonic() < deadline, f"{path}: {stand_in.posts}"
+        await asyncio.sleep(0.02)
+    return stand_in.posted_to(path)

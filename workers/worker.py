@@ -28,7 +28,6 @@ from expbridge.events.store.queue import (
     job_serializer,
 )
 from expbridge.events.store.records import EventStore
-from expbridge.events.store.scheduled import DueEvents
 from expbridge.workers.bridge_worker import HANDOFF, BridgeWorker
 from expbridge.workers.clients import build_clients
 from expbridge.workers.deps import DEPS, JobDeps
@@ -123,8 +122,7 @@ def _on_startup(
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[DEPS].handoff = ctx.get(HANDOFF)  # BridgeWorker's: a line's next job starts at once
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
-        due = DueEvents(ctx["redis"], settings, ctx[DEPS].callbacks)
-        ctx[DUE_EVENTS_TASK] = start_promoting(due, settings)
+        ctx[DUE_EVENTS_TASK] = start_promoting(ctx[DEPS])
         if after_startup is not None:
             after_startup()
 

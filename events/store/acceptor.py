@@ -93,16 +93,7 @@ class Acceptor:
                 idempotency_key or redis_keys.NO_IDEMPOTENCY, record.id, record.target
             )
             args = self.scripts.accept.args(
-                [
-                    record.id,
-                    record.stored_json(),
-                    fingerprint,
-                    str(self.idempotency_ttl_ms),
-                    str(now_ms),
-                    str(self.job_expiry_ms),
-                    "1" if idempotency_key else "0",
-                    _due_ms(record),
-                ]
+                self.accept_args(record, idempotency_key, fingerprint, now_ms)
             )
             status, prior = await self._submit(keys, args)
         finally:
@@ -114,6 +105,21 @@ class Acceptor:
         if first["fingerprint"] != fingerprint:
             raise IdempotencyConflict
         return Accepted(first["event_id"], replayed=True)
+
+    def accept_args(
+        self, record: EventRecord, idempotency_key: str | None, fingerprint: str, now_ms: int
+    ) -> list[str]:
+        """ACCEPT's ARGV before the key layout (an approval's DECIDE runs on into ACCEPT)."""
+        return [
+            record.id,
+            record.stored_json(),
+            fingerprint,
+            str(self.idempotency_ttl_ms),
+            str(now_ms),
+            str(self.job_expiry_ms),
+            "1" if idempotency_key else "0",
+            _due_ms(record),
+        ]
 
     async def _submit(self, keys: list[str], args: list[str]) -> list[object]:
         pending = _Pending(keys, args, asyncio.get_running_loop().create_future())

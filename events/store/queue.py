@@ -31,8 +31,9 @@ def lua(name: str) -> str:
     return files("expbridge.events.store").joinpath("lua", name).read_text()
 
 
-def _script(name: str) -> str:
-    return lua("dispatch.lua") + lua(name)
+def _script(*names: str) -> str:
+    """dispatch.lua, then the named files in order (a script may run on into another's body)."""
+    return "".join(lua(name) for name in ("dispatch.lua", *names))
 
 
 ACCEPT = _script("accept.lua")
@@ -40,6 +41,8 @@ FINISH = _script("finish.lua")
 REQUEUE_DEAD = _script("requeue_dead.lua")
 CANCEL = _script("cancel.lua")
 PROMOTE_DUE = _script("promote_due.lua")
+# A Slack approval's decision; an approval runs on into accept.lua and queues its event.
+DECIDE = _script("decide.lua", "accept.lua")
 
 # The trailing ARGV of every queue script (read by lua/dispatch.lua).
 LAYOUT = (keys.ARQ_JOB_PREFIX, keys.DISPATCH_PREFIX, keys.JOB_ID_SEPARATOR, JOB_FUNCTION)
@@ -80,6 +83,7 @@ class QueueScripts:
         self.requeue_dead = QueueScript(redis, REQUEUE_DEAD)
         self.cancel = QueueScript(redis, CANCEL)
         self.promote_due = QueueScript(redis, PROMOTE_DUE)
+        self.decide = QueueScript(redis, DECIDE)
 
     def accept_keys(self, idempotency_key: str, event_id: str, ordering_key: str) -> list[str]:
         return [

@@ -66,22 +66,13 @@ class Submission:
     not_before: datetime | None = None
 
 
-async def submit(
-    acceptor: Acceptor,
-    event_type: str,
-    source: str,
-    data: EventData | CallbackData,
-    *,
-    idempotency_key: str | None,
-    fingerprint: str,
-    about: Submission | None = None,
+def build_record(
+    event_type: str, source: str, data: EventData | CallbackData, about: Submission,
     event_id: str | None = None,
-) -> Submitted:
-    """Accept one validated event. `idempotency_key` is the edge's own (scoped to `source`
-    here); `fingerprint` tells a replay of the same request from a reuse of its key."""
-    about = about or Submission()
+) -> EventRecord:  # fmt: skip
+    """The status record an event starts with (a Slack approval holds it until decided)."""
     now = utcnow()
-    record = EventRecord(
+    return EventRecord(
         id=event_id or new_event_id(),
         received_at=now,
         updated_at=now,
@@ -96,6 +87,23 @@ async def submit(
         cause=about.cause,
         reply_to=about.reply_to,
     )
+
+
+async def submit(
+    acceptor: Acceptor,
+    event_type: str,
+    source: str,
+    data: EventData | CallbackData,
+    *,
+    idempotency_key: str | None,
+    fingerprint: str,
+    about: Submission | None = None,
+    event_id: str | None = None,
+) -> Submitted:
+    """Accept one validated event. `idempotency_key` is the edge's own (scoped to `source`
+    here); `fingerprint` tells a replay of the same request from a reuse of its key."""
+    about = about or Submission()
+    record = build_record(event_type, source, data, about, event_id)
     if about.prepare is not None:
         about.prepare(record)
     scoped = keys.idempotency(source, idempotency_key) if idempotency_key is not None else None

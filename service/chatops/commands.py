@@ -21,6 +21,7 @@ from expbridge.events.store.submit import (
     IdempotencyInFlight,
     QueueUnavailable,
     Submission,
+    build_record,
     submit,
 )
 from expbridge.events.target_refs import resolve_ref
@@ -151,6 +152,16 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
         span=f"slack {command.command}",
         trace_parent=context_from(request.headers),
     )
+    chatops = request.app[keys.CHATOPS].slack
+    approvers = chatops.approval_for(command.user_id, command.channel_id, command.verb)
+    if approvers is not None:  # four eyes: held until another person approves it
+        held = build_record(event_type, SOURCE, event.data, about)
+        approval = await request.app[keys.APPROVALS].request(
+            held, command.user_id, command.channel_id, f"{command.command} {command.text}",
+            command.verb, approvers,
+        )  # fmt: skip
+        structlog.contextvars.bind_contextvars(approval=approval.id, target=held.target)
+        return web.json_response(approval.request_message())
     try:
         accepted = await submit(
             request.app[keys.ACCEPTOR],

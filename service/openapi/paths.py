@@ -238,6 +238,40 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         },
     ),
     RouteDoc(
+        "POST",
+        "/v1/chatops/slack/interactions",
+        "A click on a Slack approval message: Approve or Deny",
+        "chatops",
+        description=(
+            "Slack's interactivity requests (`block_actions`), verified like the slash "
+            "commands. The requester, or someone not allowed to run the command, gets an "
+            "ephemeral refusal and the request stays as it is; otherwise the request is decided "
+            "once (two clicks at the same moment: one decision) and its message replaced by the "
+            "decision. An approval queues the event with a `cause` naming both people. Answers "
+            "go to the click's `response_url`; the HTTP answer is an empty 200."
+        ),
+        security=(SLACK,),
+        body=answers.SlackInteractionForm,
+        body_media_type="application/x-www-form-urlencoded",
+        headers={
+            "X-Slack-Request-Timestamp": "unix seconds, within 5 minutes of now",
+            "X-Slack-Signature": "v0=<hex HMAC-SHA256 of v0:timestamp:body>",
+        },
+        replies={
+            200: Reply("taken; what happened is posted to the click's response_url"),
+            **problems(
+                400,
+                401,
+                404,
+                413,
+                s400="not a block_actions payload, an unknown action, or a response_url not on "
+                "an allowed host",
+                s401="missing or bad signature, stale timestamp, or a replayed request",
+                s404="ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET is unset",
+            ),
+        },
+    ),
+    RouteDoc(
         "GET",
         "/v1/rules/evaluations",
         "What the lifecycle rules decided, newest first",

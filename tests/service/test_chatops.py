@@ -92,7 +92,7 @@ async def test_a_signed_command_changes_the_sandbox_and_the_outcome_is_posted(
         "kind": "chatops", "reason": "/exp start paywall by U_ALICE", "rule": None,
         "condition": None, "statistics": None, "trigger_event_id": None, "user": "U_ALICE",
         "channel": "C_GROWTH",
-        "command": "/exp start paywall",
+        "command": "/exp start paywall", "approved_by": None,
     }  # fmt: skip
     assert "reply_to" not in record  # the response_url is a credential: kept internal
 

@@ -81,7 +81,7 @@ async def test_a_threshold_fires_its_rule_once(
         "kind": "rule", "rule": "pause-on-refund-spike", "condition": "goal:refunds:rate",
         "reason": "goal refunds rate reached 0.07; ran 3.00 days (min_runtime_days 1)",
         "statistics": None, "trigger_event_id": first, "user": None, "channel": None,
-        "command": None,
+        "command": None, "approved_by": None,
     }  # fmt: skip
     assert (await qonversion_experiment(sandbox.url, "exp_t"))["status"] == "paused"
     [note] = slack.posted_to("/notify")
