@@ -10,13 +10,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from expbridge.config.file import FileConfig
 from expbridge.config.loading import ConfigError
+from expbridge.events.convert.kinds import OBJECT_KINDS
 from expbridge.events.targets import AnyTarget, Target
 
 TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(Target)
 EXAMPLES = "an alias, qonversion:EXPERIMENT_ID or convert:PROJECT_ID/EXPERIENCE_ID"
 
 
-CONVERT_KINDS = {"goal": "goal_id", "hypothesis": "hypothesis_id", "audience": "audience_id"}
+CONVERT_KINDS = {kind.singular: kind.id_field for kind in OBJECT_KINDS}
 
 
 def target_fields(text: str) -> dict[str, Any] | None:

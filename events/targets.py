@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
+from expbridge.events.convert.kinds import EXPERIENCE, OBJECT_KINDS
+
 ID_PATTERN = r"^[a-zA-Z0-9._-]+$"
 DOT_SEGMENTS = (".", "..")
 
@@ -49,10 +51,8 @@ ConvertId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Z
 
 # The Convert resources below a project a target may name, and their ordering-key label.
 CONVERT_RESOURCES: dict[str, str] = {
-    "experience_id": "",
-    "goal_id": "goal:",
-    "hypothesis_id": "hypothesis:",
-    "audience_id": "audience:",
+    EXPERIENCE.id_field: "",
+    **{kind.id_field: f"{kind.singular}:" for kind in OBJECT_KINDS},
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from expbridge.events.convert.common import ConvertBody
 from expbridge.events.convert.data import ConvertHypothesisStatusData
+from expbridge.events.convert.kinds import ALL_KINDS
 from expbridge.events.event_data import EventData
 from expbridge.events.record import EventRecord
 from expbridge.events.targets import ConvertTarget
@@ -26,13 +27,7 @@ from expbridge.workers.providers.http import Outcome
 
 PROVIDER = "convert"
 # kind -> (the target field naming one object, the step names' noun)
-OBJECTS: dict[str, tuple[str, str]] = {
-    "projects": ("project_id", "project"),
-    "experiences": ("experience_id", "experience"),
-    "goals": ("goal_id", "goal"),
-    "hypotheses": ("hypothesis_id", "hypothesis"),
-    "audiences": ("audience_id", "audience"),
-}
+OBJECTS: dict[str, tuple[str, str]] = {k.plural: (k.id_field, k.singular) for k in ALL_KINDS}
 
 
 def _target(data: EventData) -> ConvertTarget:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from expbridge.events.convert.kinds import SCOPED_KINDS as SCOPED_RESOURCE_KINDS
+
 Evidence = Literal["doc", "observed", "inferred"]
 ApiVersion = Literal["v1", "v2"]
 # Project-scoped resources, named as in the paths.
-SCOPED_KINDS = ("experiences", "goals", "hypotheses", "audiences")
+SCOPED_KINDS = tuple(kind.plural for kind in SCOPED_RESOURCE_KINDS)
 
 
 @dataclass(frozen=True)
