@@ -11,15 +11,14 @@ from pathlib import Path
 
 import aiohttp
 import structlog
-from arq import Worker
 from yarl import URL
 
 from expbridge.cli.event_loop import freeze_heap
+from expbridge.cli.worker_runner import WorkerRunner, stop_runner
 from expbridge.config.file import FileConfig
 from expbridge.config.settings import Settings, SourceCredentials
 from expbridge.service.app import create_app
 from expbridge.service.http_server import listening
-from expbridge.workers.worker import create_worker
 
 log = structlog.get_logger("expbridge.cli")
 LOCAL_SOURCE = "local"
@@ -81,54 +80,14 @@ async def ingress(settings: Settings, file_config: FileConfig) -> AsyncIterator[
 
 @contextlib.asynccontextmanager
 async def worker(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
-    arq_worker = create_worker(settings, after_startup=freeze_heap)
-    task = asyncio.create_task(arq_worker.async_run())
+    """The worker role: started again by itself after Redis trouble (cli/worker_runner.py)."""
+    runner = WorkerRunner(settings, after_startup=freeze_heap)
+    task = asyncio.create_task(runner.run())
     log.info("worker started", queue=settings.queue_name)
     try:
         yield task
     finally:
-        await stop_worker(arq_worker, task, settings.worker.shutdown_wait_s)
-
-
-def _running_jobs(arq_worker: Worker) -> dict[str, asyncio.Task[None]]:
-    return {job_id: t for job_id, t in arq_worker.tasks.items() if not t.done()}
-
-
-async def stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: float) -> None:
-    """Pick no more jobs (the rest stay queued), give running ones `wait_s` to finish, then
-    cancel what still runs: arq puts a cancelled job back in the queue to be run again."""
-    arq_worker.allow_pick_jobs = False
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_s
-    running = _running_jobs(arq_worker)
-    if running:
-        log.info("waiting for running jobs", jobs=sorted(running), wait_s=wait_s)
-    # Looked at again after each wait: a poll under way when the flag flipped may start one more.
-    while running and (left := deadline - loop.time()) > 0:
-        await asyncio.wait(running.values(), timeout=left)
-        running = _running_jobs(arq_worker)
-    if running:
-        log.warning("shutdown wait over; cancelled jobs stay queued", jobs=sorted(running))
-    task.cancel()
-    try:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task  # re-raises what stopped a worker that ended by itself
-    finally:
-        await _close(arq_worker)
-        log.info("worker stopped")
-
-
-async def _close(arq_worker: Worker) -> None:
-    """arq's close() gathers its job tasks; one cancelled at the edge of shutdown re-raises
-    CancelledError there. Its job is still queued and runs again, so that is no error here
-    — unless this task itself is being cancelled."""
-    try:
-        await arq_worker.close()
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
-        log.info("a job cancelled during shutdown stays queued")
+        await stop_runner(runner, task, settings.worker.shutdown_wait_s)
 
 
 async def serve_forever(settings: Settings, file_config: FileConfig) -> None:

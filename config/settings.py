@@ -116,6 +116,8 @@ class WorkerSettings(BaseModel):
     health_check_interval_s: float = Field(5.0, gt=0, le=300)
     # How often a worker moves due scheduled events into their lines.
     schedule_poll_s: float = Field(0.25, gt=0, le=60)
+    # How often a worker looks for lines whose head lost its job, and trims the indexes.
+    sweep_interval_s: float = Field(30.0, gt=0, le=3600)
 
 
 class RetrySettings(BaseModel):
@@ -185,7 +187,10 @@ class Settings(BaseSettings):
     sandbox_url: str = "http://127.0.0.1:8090"
     queue_name: str = keys.DEFAULT_QUEUE
     max_body_bytes: int = Field(256 * 1024, ge=1024)
-    event_retention_s: int = Field(7 * 24 * 3600, ge=60)
+    event_retention_s: int = Field(7 * 24 * 3600, ge=1)
+    # A Redis command that gets no answer this long fails (503 at the ingress, a retry for a
+    # job): a frozen Redis costs a bounded wait, never a hung request.
+    redis_socket_timeout_s: float = Field(2.0, gt=0, le=60)
     # How far ahead an event's not_before may be.
     max_schedule_ahead_s: int = Field(90 * 24 * 3600, ge=1)
     idempotency_ttl_s: int = Field(24 * 3600, ge=24 * 3600)

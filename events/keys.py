@@ -52,6 +52,12 @@ def order(ordering_key: str) -> str:
     return f"{PREFIX}:order:{ordering_key}"
 
 
+# Every line (SCAN pattern), and how many events wait in them all, heads included: counted
+# by the workers' sweeper (workers/sweeper.py), read by the ingress' expbridge_queue_depth.
+ORDER_PATTERN = order("*")
+LINES_WAITING = f"{PREFIX}:lines:waiting"
+
+
 def idempotency(source: str, key: str) -> str:
     return f"{PREFIX}:idem:{source}:{key}"
 

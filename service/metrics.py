@@ -56,7 +56,8 @@ class IngressMetrics:
         self._received_children: dict[tuple[str | None, str | None, int, bool], Counter] = {}
         self.queue_depth = Gauge(
             "expbridge_queue_depth",
-            "Jobs in the arq queue (one per target with pending events; deferred retries too)",
+            "Events waiting in their lines, heads and those behind them (counted by the workers' "
+            "sweep; the arq queue's jobs until a first sweep)",
             registry=self.registry,
         )
         self.dead_letter_queue_depth = Gauge(
@@ -102,11 +103,14 @@ class IngressMetrics:
                 pipe.zcard(keys.DEAD_INDEX)
                 pipe.zcard(keys.SCHEDULED)
                 pipe.hgetall(keys.COUNTS)
-                queued, dead, scheduled, counts = await pipe.execute()
+                pipe.get(keys.LINES_WAITING)
+                queued, dead, scheduled, counts, waiting = await pipe.execute()
         except (RedisError, OSError, TimeoutError):
             self.redis_up.set(0)
             return
-        self.queue_depth.set(queued)
+        # Events waiting in lines (heads and those behind them), as the workers' sweeper last
+        # counted them; without a sweep yet (no worker), the jobs in the queue.
+        self.queue_depth.set(int(waiting) if waiting is not None else queued)
         self.dead_letter_queue_depth.set(dead)
         self.scheduled.set(scheduled)
         self.counts.read(counts)

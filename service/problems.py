@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from expbridge.events.problem import PROBLEM_MEDIA_TYPE, problem_body
+from expbridge.events.store.connection import describe_redis_error
 
 
 class Problem(Exception):
@@ -41,3 +42,11 @@ def problem_for_http_exception(exc: web.HTTPException) -> Problem:
         return Problem(413, "Payload too large", "the request body is over the size limit")
     headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
     return Problem(exc.status, exc.reason, exc.text or exc.reason, headers=headers)
+
+
+def redis_unavailable(error: BaseException, consequence: str = "") -> Problem:
+    """A 503 that says what Redis did (unreachable, too slow, full, read-only, ...)."""
+    detail = describe_redis_error(error) + (f"; {consequence}" if consequence else "")
+    return Problem(
+        503, "Service unavailable", detail, slug="redis-unavailable", headers={"Retry-After": "1"}
+    )

@@ -12,8 +12,10 @@ import time
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from redis.exceptions import RedisError
 
-from expbridge.service.problems import Problem, problem_for_http_exception
+from expbridge.events.store.connection import describe_redis_error
+from expbridge.service.problems import Problem, problem_for_http_exception, redis_unavailable
 
 log = structlog.get_logger("expbridge.service")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -33,6 +35,9 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         response = problem_for_http_exception(exc).response()
+    except RedisError as error:  # reads and writes alike: weather, a 503 that says what it was
+        log.warning("redis trouble", error=describe_redis_error(error))
+        response = redis_unavailable(error).response()
     except ConnectionError:
         # The client went away (mid-body, or before the answer): nothing to answer, no fault.
         log.info("client disconnected", duration_ms=round((time.perf_counter() - started) * 1e3))

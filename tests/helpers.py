@@ -132,7 +132,7 @@ async def carry_out(ingress: Any, settings: Settings, event: dict[str, Any]) -> 
 @contextlib.asynccontextmanager
 async def running_worker(settings: Settings) -> AsyncIterator[None]:
     """A real (not burst) arq worker in this loop for as long as the block runs."""
-    from expbridge.cli.processes import stop_worker
+    from expbridge.cli.worker_runner import stop_worker
 
     worker = create_worker(settings)
     running = asyncio.create_task(worker.async_run())

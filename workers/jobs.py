@@ -3,6 +3,13 @@
 In arq only a raised `Retry` is retried; any other exception (and arq's own job timeout) fails
 the job for good and would strand the event at the head of its line. So every path below ends
 in exactly one of: succeeded, retrying (raise Retry), or dead — never a stray exception.
+
+A Redis error is weather, not a verdict on the event: wherever a job meets one (reading the
+record, saving `running`, after a step, finishing), the event stays where it is — its record
+says what it last knew, its steps recorded done stay done — and the job runs again after a
+short backoff (arq keeps the job for that). If Redis cannot even take the retry, the job's
+in-progress key expires and arq runs it again; the sweeper (workers/sweeper.py) gives a line
+whose head lost its job a new one.
 """
 
 from __future__ import annotations
@@ -15,12 +22,14 @@ from typing import Any
 import structlog
 from arq import Retry
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
 
 from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
 from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events import keys
 from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
+from expbridge.events.store.connection import describe_redis_error
 from expbridge.events.store.records import is_salvaged, parse_record
 from expbridge.workers.deps import DEPS, JobDeps
 from expbridge.workers.job_writes import JobWrites, StaleDispatch
@@ -30,6 +39,9 @@ from expbridge.workers.providers.errors import TransientUpstreamError, UpstreamE
 from expbridge.workers.rules.trigger import run_threshold_step
 
 log = structlog.get_logger("expbridge.worker")
+# A job that met a Redis error runs again after this many seconds times its try, at most the max.
+REDIS_RETRY_BASE_S = 0.5
+REDIS_RETRY_MAX_S = 10.0
 
 
 def _result_of(value: Any) -> dict[str, Any] | None:
@@ -100,7 +112,18 @@ def _still_to_do(record: EventRecord, name: str) -> bool:
 
 
 async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> str:
-    deps: JobDeps = ctx[DEPS]
+    try:
+        return await _carry_out(ctx[DEPS], event_id, dispatch)
+    except RedisError as error:
+        delay_s = min(REDIS_RETRY_BASE_S * int(ctx.get("job_try") or 1), REDIS_RETRY_MAX_S)
+        log.warning(
+            "redis trouble during the job: it runs again",
+            error=describe_redis_error(error), retry_in_s=delay_s,
+        )  # fmt: skip
+        raise Retry(defer=delay_s) from None
+
+
+async def _carry_out(deps: JobDeps, event_id: str, dispatch: int) -> str:
     raw, current = await deps.redis.mget(keys.event(event_id), keys.dispatch_counter(event_id))
     if raw is None:
         log.warning("event record missing; nothing to do")
@@ -154,6 +177,8 @@ async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
         retry = await _wait_for_provider(deps, writes, busy)
     except UnplannableEvent as error:
         await _dead(deps, writes, ErrorInfo(kind="unplannable", message=str(error)))
+    except RedisError:
+        raise  # weather: process_event makes the job run again
     except Exception as error:  # our own bug: the event ends dead with the reason, never silently
         log.exception("unexpected error in job")
         info = ErrorInfo(kind="internal", message=f"{type(error).__name__}: {error}")

@@ -20,7 +20,7 @@ from expbridge.events import keys
 from expbridge.events.callbacks import Callbacks
 from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
-from expbridge.events.store.connection import create_redis, redis_settings
+from expbridge.events.store.connection import bound_socket_waits, create_redis, redis_settings
 from expbridge.events.store.queue import (
     JOB_FUNCTION,
     QueueScripts,
@@ -41,11 +41,13 @@ from expbridge.workers.pacing import ProviderGate
 from expbridge.workers.retry import RetryPolicy
 from expbridge.workers.rules.book import RuleBook, compile_rules
 from expbridge.workers.rules.schedule import rules_tick
+from expbridge.workers.sweeper import start_sweeping, stop_sweeping
 
 # Our own policy decides when an event gives up; arq must never stop a schedule first.
 UNLIMITED_TRIES = 1_000_000_000
 METRICS_SERVER = "expbridge_metrics_server"
 DUE_EVENTS_TASK = "expbridge_due_events"
+SWEEPER_TASK = "expbridge_sweeper"
 # One pass over the schedule rules reads two things per target; more than one event's budget.
 SCHEDULE_TIMEOUT_S = 300
 
@@ -115,14 +117,22 @@ async def worker_deps(
 
 
 def _on_startup(
-    settings: Settings, rules: RuleBook, after_startup: Callable[[], None] | None
+    settings: Settings,
+    rules: RuleBook,
+    after_startup: Callable[[], None] | None,
+    *,
+    sweep: bool,
 ) -> Any:
     async def on_startup(ctx: dict[str, Any]) -> None:
+        # arq's pool has only a connect timeout: a frozen Redis must not hang a job for ever.
+        bound_socket_waits(ctx["redis"], settings.redis_socket_timeout_s)
         metrics = WorkerMetrics()
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[DEPS].handoff = ctx.get(HANDOFF)  # BridgeWorker's: a line's next job starts at once
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
         ctx[DUE_EVENTS_TASK] = start_promoting(ctx[DEPS])
+        if sweep:
+            ctx[SWEEPER_TASK] = start_sweeping(ctx["redis"], settings)
         if after_startup is not None:
             after_startup()
 
@@ -130,11 +140,14 @@ def _on_startup(
 
 
 async def _on_shutdown(ctx: dict[str, Any]) -> None:
-    await stop_promoting(ctx.get(DUE_EVENTS_TASK))
-    deps: JobDeps | None = ctx.get(DEPS)
+    """Idempotent: the worker runner (cli/worker_runner.py) may call it after a close() that
+    Redis trouble cut short."""
+    await stop_promoting(ctx.pop(DUE_EVENTS_TASK, None))
+    await stop_sweeping(ctx.pop(SWEEPER_TASK, None))
+    deps: JobDeps | None = ctx.pop(DEPS, None)
     if deps is not None:
         await close_deps(deps)
-    metrics_server = ctx.get(METRICS_SERVER)
+    metrics_server = ctx.pop(METRICS_SERVER, None)
     if metrics_server is not None:
         await metrics_server.cleanup()
 
@@ -177,7 +190,8 @@ def create_worker(
         "cron_jobs": cron_jobs,
         "redis_settings": redis_settings(settings),
         "queue_name": settings.queue_name,
-        "on_startup": _on_startup(settings, rules, after_startup),
+        # No sweeper in burst mode either (tests): it would repair what a test sets up.
+        "on_startup": _on_startup(settings, rules, after_startup, sweep=not burst),
         "on_shutdown": _on_shutdown,
         "on_job_start": _on_job_start,
         "poll_delay": w.poll_delay_s,

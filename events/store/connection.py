@@ -12,8 +12,19 @@ from typing import Any
 
 import hiredis
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import DataError
+from redis.exceptions import (
+    BusyLoadingError,
+    DataError,
+    NoPermissionError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from expbridge.config.settings import Settings
 from expbridge.events.store.queue import job_deserializer, job_serializer
@@ -80,6 +91,40 @@ async def create_redis(settings: Settings) -> ArqRedis:
     )
     # create_pool's PING made one connection with the Python packer: drop it, the next is ours.
     _with_hiredis_packing(redis)
+    bound_socket_waits(redis, settings.redis_socket_timeout_s)
     await redis.connection_pool.disconnect()
     redis.connection_pool.reset()
     return redis
+
+
+# What a Redis fault looks like from redis-py and asyncio: every one of them is weather (the
+# ingress answers 503, a job runs again, a worker waits and starts polling again), never a bug.
+REDIS_TROUBLE: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
+def describe_redis_error(error: BaseException) -> str:
+    """What happened, in words an operator can act on (never the command or its keys)."""
+    if isinstance(error, OutOfMemoryError):
+        return "Redis is out of memory (maxmemory reached) and refuses writes"
+    if isinstance(error, NoPermissionError):
+        return "Redis refuses the command (ACL permissions)"
+    if isinstance(error, ReadOnlyError):
+        return "Redis is a read-only replica (a failover under way?)"
+    if isinstance(error, BusyLoadingError):
+        return "Redis is loading its data set after a restart"
+    if isinstance(error, RedisTimeoutError | TimeoutError):
+        return "Redis did not answer in time"
+    if isinstance(error, RedisConnectionError | OSError):
+        return "Redis is unreachable"
+    if isinstance(error, ResponseError) and str(error).startswith("BUSY"):
+        return "Redis is busy running a script"
+    return f"Redis failed ({type(error).__name__})"
+
+
+def bound_socket_waits(redis: Redis, timeout_s: float) -> None:
+    """A socket timeout on every connection of the pool (arq's settings have only a connect
+    timeout): with Redis frozen, a command fails after `timeout_s` instead of hanging."""
+    pool = redis.connection_pool
+    pool.connection_kwargs["socket_timeout"] = timeout_s
+    for connection in getattr(pool, "_available_connections", []):
+        connection.socket_timeout = timeout_s

@@ -40,6 +40,7 @@ ACCEPT = _script("accept.lua")
 FINISH = _script("finish.lua")
 REQUEUE_DEAD = _script("requeue_dead.lua")
 CANCEL = _script("cancel.lua")
+REDISPATCH = _script("redispatch.lua")
 PROMOTE_DUE = _script("promote_due.lua")
 # A Slack approval's decision; an approval runs on into accept.lua and queues its event.
 DECIDE = _script("decide.lua", "accept.lua")
@@ -82,6 +83,7 @@ class QueueScripts:
         self.finish = QueueScript(redis, FINISH)
         self.requeue_dead = QueueScript(redis, REQUEUE_DEAD)
         self.cancel = QueueScript(redis, CANCEL)
+        self.redispatch = QueueScript(redis, REDISPATCH)
         self.promote_due = QueueScript(redis, PROMOTE_DUE)
         self.decide = QueueScript(redis, DECIDE)
 

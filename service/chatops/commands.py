@@ -15,6 +15,7 @@ from expbridge.events import keys as redis_keys
 from expbridge.events.envelope import EventEnvelope
 from expbridge.events.record import Cause, EventRecord, utcnow
 from expbridge.events.schedule import FORMS, check_ahead, parse_duration, parse_moment
+from expbridge.events.store.connection import describe_redis_error
 from expbridge.events.store.listing import scan_index
 from expbridge.events.store.submit import (
     IdempotencyConflict,
@@ -27,7 +28,7 @@ from expbridge.events.store.submit import (
 from expbridge.events.target_refs import resolve_ref
 from expbridge.service import app_keys as keys
 from expbridge.service.chatops.verify import SlashCommand
-from expbridge.service.problems import Problem
+from expbridge.service.problems import Problem, redis_unavailable
 from expbridge.service.validation import validate_event
 
 log = structlog.get_logger("expbridge.chatops")
@@ -174,9 +175,9 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
         )
     except (IdempotencyConflict, IdempotencyInFlight):
         return ephemeral("This command was already received.")
-    except QueueUnavailable:
-        log.exception("accept failed: redis unavailable")
-        raise Problem(503, "Service unavailable", "the queue is unreachable") from None
+    except QueueUnavailable as unavailable:
+        log.warning("accept failed: redis trouble", error=describe_redis_error(unavailable.cause))
+        raise redis_unavailable(unavailable.cause, "the command was not queued") from None
     record = accepted.record
     structlog.contextvars.bind_contextvars(
         event_id=accepted.event_id, type=record.type, target=record.target

@@ -14,6 +14,7 @@ from opentelemetry.context import Context
 
 from expbridge.config.tracing import TRACE_FIELDS, context_from
 from expbridge.events.record import utcnow
+from expbridge.events.store.connection import describe_redis_error
 from expbridge.events.store.submit import (
     IdempotencyConflict,
     IdempotencyInFlight,
@@ -23,7 +24,7 @@ from expbridge.events.store.submit import (
 )
 from expbridge.service import app_keys as keys
 from expbridge.service.auth import Caller
-from expbridge.service.problems import Problem
+from expbridge.service.problems import Problem, redis_unavailable
 from expbridge.service.received_counter import counted_as_received
 from expbridge.service.validation import (
     JSON_TYPES,
@@ -139,11 +140,9 @@ async def post_event(request: web.Request) -> web.Response:
             "a request with this idempotency key is still being accepted; retry shortly",
             slug="idempotency-in-flight",
         ) from None
-    except QueueUnavailable:
-        log.exception("accept failed: redis unavailable")
-        raise Problem(
-            503, "Service unavailable", "the queue is unreachable; the event was not accepted"
-        ) from None
+    except QueueUnavailable as unavailable:
+        log.warning("accept failed: redis trouble", error=describe_redis_error(unavailable.cause))
+        raise redis_unavailable(unavailable.cause, "the event was not accepted") from None
     record = submitted.record
     # The request's one log line (service/request_log.py) carries these.
     structlog.contextvars.bind_contextvars(

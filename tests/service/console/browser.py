@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, async_playwright
 
-from expbridge.cli.processes import stop_worker
+from expbridge.cli.worker_runner import stop_worker
 from expbridge.config.settings import Settings
 from expbridge.workers.worker import create_worker
 

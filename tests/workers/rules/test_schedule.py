@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from expbridge.cli.processes import stop_worker
+from expbridge.cli.worker_runner import stop_worker
 from expbridge.config.loading import load_config
 from expbridge.config.settings import Settings
 from expbridge.workers.rules.schedule import evaluate_scheduled_rules
