@@ -26,6 +26,11 @@ BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 10.0
 # A worker that ran this long before its trouble starts again after the shortest backoff.
 STEADY_S = 30.0
+# How long a stop waits for arq's poll loop to end once cancelled (it ends at its next await).
+STOP_WAIT_S = 5.0
+# How long closing a worker may take (its jobs have ended by then): Redis trouble must not
+# hold a restart or a shutdown up for ever.
+CLOSE_WAIT_S = 5.0
 
 
 class WorkerRunner:
@@ -74,12 +79,15 @@ async def retire(arq_worker: Worker, wait_s: float) -> None:
     await asyncio.gather(*arq_worker.tasks.values(), return_exceptions=True)
     arq_worker.tasks.clear()
     try:
-        await arq_worker.close()
-    except REDIS_TROUBLE:
-        # close() stopped at deleting the health key: shut down what jobs shared ourselves.
+        async with asyncio.timeout(CLOSE_WAIT_S):
+            await arq_worker.close()
+    except REDIS_TROUBLE:  # TimeoutError too: a close that Redis trouble holds up
+        # close() stopped short (at the health key, say): shut down what jobs shared ourselves.
         if arq_worker.on_shutdown is not None:
-            await arq_worker.on_shutdown(arq_worker.ctx)
-        with contextlib.suppress(*REDIS_TROUBLE):
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_WAIT_S):
+                    await arq_worker.on_shutdown(arq_worker.ctx)
+        with contextlib.suppress(Exception):
             await arq_worker.pool.close(close_connection_pool=True)
 
 
@@ -102,10 +110,17 @@ async def stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: floa
         running = _running_jobs(arq_worker)
     if running:
         log.warning("shutdown wait over; cancelled jobs stay queued", jobs=sorted(running))
+    # arq's own poll loop first (its main task), then the task that runs it: a cancellation
+    # that only reached the outer task could be lost in a Redis read's timeout.
+    if arq_worker.main_task is not None:
+        arq_worker.main_task.cancel()
     task.cancel()
     try:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task  # re-raises what stopped a worker that ended by itself
+        done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not done:
+            log.warning("the worker's poll loop did not stop in time; closing it anyway")
+        elif not task.cancelled() and (stopped_by := task.exception()) is not None:
+            raise stopped_by  # what stopped a worker that ended by itself
     finally:
         await _close(arq_worker)
         log.info("worker stopped")
@@ -116,7 +131,8 @@ async def _close(arq_worker: Worker) -> None:
     CancelledError there. Its job is still queued and runs again, so that is no error here
     — unless this task itself is being cancelled."""
     try:
-        await arq_worker.close()
+        async with asyncio.timeout(CLOSE_WAIT_S * 3):
+            await arq_worker.close()
     except asyncio.CancelledError:
         current = asyncio.current_task()
         if current is not None and current.cancelling():
