@@ -16,7 +16,7 @@ EXPORT := $(UV) export --frozen --quiet --no-header --no-emit-project --format r
 EXPORT_IMAGE := $(EXPORT) --no-dev --extra embedded --extra otlp --no-emit-package setuptools
 EXPORT_DEV := $(EXPORT) --no-dev --all-extras
 
-.PHONY: run test test-browser lint lock-check unit lock audit bench simulate schemathesis container-check clean
+.PHONY: run test test-browser soak lint lock-check unit lock audit bench simulate schemathesis container-check clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("expbridge needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -61,7 +61,13 @@ lint: $(STAMP_DEV)
 	$(BIN)/lint-imports --no-cache
 
 unit: $(STAMP_DEV)
-	$(BIN)/python -m pytest -q -m "not browser"
+	$(BIN)/python -m pytest -q -m "not browser and not soak"
+
+# Minutes of load through real serve and worker processes while the sandbox fails, workers are
+# killed (never replaced) and Redis is restarted, frozen, cut off and made to refuse writes
+# (tests/soak/test_soak.py). EXPBRIDGE_SOAK_LOAD_S sets the load's length (default 120 s).
+soak: $(STAMP_DEV)
+	$(BIN)/python -m pytest -q -s -m soak tests/soak
 
 # The console in a real browser: needs Debian's chromium (apt-get install -y chromium); without
 # it these tests fail and say so. Kept out of `make test` (a browser is not a newcomer's

@@ -107,7 +107,9 @@ docker run -d --name eb-worker $C $IMG worker >/dev/null
 for _ in $(seq 30); do $IN curl -fsS http://127.0.0.1:8080/readyz >/dev/null 2>&1 && break; sleep 1; done
 $IN curl -fsS http://127.0.0.1:8080/healthz; echo
 $IN curl -fsS http://127.0.0.1:8080/readyz; echo
-$IN curl -fsS -o /dev/null http://127.0.0.1:9091/metrics
+# The worker starts on its own time (its imports, then Redis): wait for its metrics port too.
+for _ in $(seq 30); do $IN curl -fsS -o /dev/null http://127.0.0.1:9091/metrics 2>/dev/null && break; sleep 1; done
+$IN curl -fsS -o /dev/null http://127.0.0.1:9091/metrics || { docker logs eb-worker 2>&1 | tail -20; exit 1; }
 for c in eb-web eb-worker eb-sandbox; do wait_health $c healthy; done
 docker exec eb-worker expbridge worker --check
 $IN curl -fsS -o /dev/null -H 'Content-Type: application/json' http://127.0.0.1:8090/_sandbox/seed \
