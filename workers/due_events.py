@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from expbridge.events.store.approvals import ApprovalBook
 from expbridge.events.store.scheduled import DueEvents
+from expbridge.workers.background import stop_loop
 from expbridge.workers.deps import JobDeps
 
 log = structlog.get_logger("expbridge.worker")
@@ -54,7 +55,4 @@ def start_promoting(deps: JobDeps) -> asyncio.Task[None]:
 
 
 async def stop_promoting(task: asyncio.Task[None] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await stop_loop(task)

@@ -21,6 +21,7 @@ from expbridge.config.settings import Settings
 from expbridge.events import keys
 from expbridge.events.store.connection import REDIS_TROUBLE, describe_redis_error
 from expbridge.events.store.queue import QueueScripts
+from expbridge.workers.background import stop_loop
 
 log = structlog.get_logger("expbridge.sweeper")
 SCAN_COUNT = 500
@@ -121,6 +122,4 @@ def start_sweeping(redis: Redis, settings: Settings) -> asyncio.Task[None]:
 
 
 async def stop_sweeping(task: asyncio.Task[None] | None) -> None:
-    if task is not None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    await stop_loop(task)
