@@ -151,3 +151,26 @@ async def wait_status(ingress: Any, event_id: str, *statuses: str, timeout_s: fl
             return record
         assert time.monotonic() < deadline, f"{event_id} never {statuses}: {record}"
         await asyncio.sleep(0.02)
+
+
+async def assert_effectively_once_in_order(
+    sandbox_url: str, path_prefix: str, accepted: list[list[str]]
+) -> list[dict[str, Any]]:
+    """What reached the sandbox: no done step took effect twice (by Idempotency-Key), and per
+    target (each list of `accepted`) the upstream order is the accepted order. The calls."""
+    from collections import defaultdict
+
+    calls = await sandbox_requests(sandbox_url, path_prefix)
+    applied: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for call in calls:
+        took_effect = (call["status"] is not None and 200 <= call["status"] < 300) or (
+            (call["fault"] or "").endswith("(after)")
+        )
+        if took_effect and not call["idempotent_replay"]:
+            applied[call["idempotency_key"]].append(call)
+    twice = {key: len(v) for key, v in applied.items() if len(v) > 1}
+    assert not twice, twice
+    first_effect = {key.split(".")[0]: min(c["seq"] for c in v) for key, v in applied.items()}
+    for per_target in accepted:
+        assert sorted(per_target, key=lambda event_id: first_effect[event_id]) == per_target
+    return calls

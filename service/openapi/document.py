@@ -17,7 +17,13 @@ from expbridge.events.catalog import CATALOG
 from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
 from expbridge.events.record import INTERNAL_FIELDS, EventRecord
 from expbridge.service import answers as api_models
-from expbridge.service.openapi.paths import EVENT_BODY, EVENT_PAGE, STATUS_RECORD, Reply, RouteDoc
+from expbridge.service.openapi.route_doc import (
+    EVENT_BODY,
+    EVENT_PAGE,
+    STATUS_RECORD,
+    Reply,
+    RouteDoc,
+)
 
 REF = "#/components/schemas/{model}"
 PATH_PARAM = re.compile(r"{([^}/:]+)(?::[^}]*)?}")

@@ -14,7 +14,6 @@ import random
 import signal
 import subprocess
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from expbridge.cli.redis_server import RedisServer, free_port
 from expbridge.config.settings import Settings
 from expbridge.events import keys
 from tests.conftest import SOURCE_TOKEN
-from tests.helpers import add_fault, sandbox_requests, seed_experiment
+from tests.helpers import add_fault, assert_effectively_once_in_order, seed_experiment
 from tests.workers.test_chaos import EXPBRIDGE, all_records, worker_env
 
 pytestmark = pytest.mark.soak
@@ -211,19 +210,7 @@ async def test_soak(make_settings: Any, sandbox: Any, tmp_path: Path) -> None:
     assert lines == 0, f"{lines} lines left behind"
     assert len(alive) == 1, "the surviving worker died (no supervisor restarts it)"
 
-    calls = await sandbox_requests(sandbox.url, PREFIX)
-    applied: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for call in calls:
-        took_effect = (call["status"] is not None and 200 <= call["status"] < 300) or (
-            (call["fault"] or "").endswith("(after)")
-        )
-        if took_effect and not call["idempotent_replay"]:
-            applied[call["idempotency_key"]].append(call)
-    twice = {key: len(v) for key, v in applied.items() if len(v) > 1}
-    assert not twice, twice
-    first_effect = {key.split(".")[0]: min(c["seq"] for c in v) for key, v in applied.items()}
-    for per_target in accepted:
-        assert sorted(per_target, key=lambda event_id: first_effect[event_id]) == per_target
+    calls = await assert_effectively_once_in_order(sandbox.url, PREFIX, accepted)
     upstream_faults = sum(1 for c in calls if c["fault"])
     print(
         f"soak: {len(ids)} events accepted over {LOAD_S:.0f}s ({refused} 503s/refusals "

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from expbridge.config.settings import Settings
 from expbridge.events import keys
 from expbridge.events.record import EventRecord
 from tests.conftest import SANDBOX_KEY, Ingress
-from tests.helpers import add_fault, sandbox_requests, seed_experiment
+from tests.helpers import add_fault, assert_effectively_once_in_order, seed_experiment
 
 TARGETS = 50
 EVENTS_PER_TARGET = 20  # alternating start / pause: any reordering upstream would be a 409
@@ -157,21 +156,7 @@ async def test_chaos(ingress: Ingress, settings: Settings, sandbox: Any, tmp_pat
         (r.id, r.last_error) for r in by_id.values() if r.status != "succeeded"
     ][:3]
 
-    calls = await sandbox_requests(sandbox.url, prefix)
-    applied: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for call in calls:
-        took_effect = (call["status"] is not None and 200 <= call["status"] < 300) or (
-            (call["fault"] or "").endswith("(after)")
-        )
-        if took_effect and not call["idempotent_replay"]:
-            applied[call["idempotency_key"]].append(call)
-    # No done step reached the sandbox twice.
-    twice = {key: len(v) for key, v in applied.items() if len(v) > 1}
-    assert not twice, twice
-    # Per target, the upstream order is the accepted order.
-    first_effect = {key.split(".")[0]: min(c["seq"] for c in v) for key, v in applied.items()}
-    for per_target in accepted:
-        order = sorted(per_target, key=lambda event_id: first_effect[event_id])
-        assert order == per_target
+    # No done step reached the sandbox twice; per target, upstream order is accepted order.
+    calls = await assert_effectively_once_in_order(sandbox.url, prefix, accepted)
     faults = sum(1 for c in calls if c["fault"])
     print(f"chaos: {len(ids)} events, {faults} faults, {KILLS} kills, {elapsed:.1f}s")
