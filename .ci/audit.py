@@ -27,9 +27,18 @@ PYPI_JSON = "https://pypi.org/pypi/{name}/json"
 
 def pip_audit(requirements: str) -> list[dict[str, Any]]:
     command = [
-        sys.executable, "-m", "pip_audit", "--disable-pip", "--require-hashes",
-        "--progress-spinner", "off", "--format", "json", "-r", requirements,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip_audit",
+        "--disable-pip",
+        "--require-hashes",
+        "--progress-spinner",
+        "off",
+        "--format",
+        "json",
+        "-r",
+        requirements,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     if not result.stdout.strip():
         sys.exit(f"pip-audit gave no report:\n{result.stderr}")
@@ -55,8 +64,10 @@ def main(requirements: str) -> int:
             version = pinned[1] if pinned else None
         if "skip_reason" not in dependency:
             by_pip_audit += 1
-            found += [f"{name} {version}: {v['id']} (fixed in {v['fix_versions']})"
-                      for v in dependency.get("vulns", [])]  # fmt: skip
+            found += [
+                f"{name} {version}: {v['id']} (fixed in {v['fix_versions']})"
+                for v in dependency.get("vulns", [])
+            ]
             continue
         try:
             latest, advisories = latest_release_advisories(name)

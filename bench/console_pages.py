@@ -36,12 +36,21 @@ from expbridge.service.app import create_app
 ADMIN = "bench-admin-token"
 STATUSES = ["succeeded"] * 90 + ["dead"] * 6 + ["retrying"] * 2 + ["queued"] * 2
 TYPES = ["experiment.start", "experiment.pause", "experiment.update", "variation.add"]
-RULES = FileConfig.model_validate({"rules": [
-    {"name": f"stop-{n}", "trigger": {"schedule": "1h"}, "targets": [f"qonversion:exp_{n}"],
-     "when": {"min_runtime_days": 7, "chance_to_win_at_least": 0.95},
-     "actions": [{"event": "experiment.stop"}], "dry_run": n % 2 == 0}
-    for n in range(10)
-]})  # fmt: skip
+RULES = FileConfig.model_validate(
+    {
+        "rules": [
+            {
+                "name": f"stop-{n}",
+                "trigger": {"schedule": "1h"},
+                "targets": [f"qonversion:exp_{n}"],
+                "when": {"min_runtime_days": 7, "chance_to_win_at_least": 0.95},
+                "actions": [{"event": "experiment.stop"}],
+                "dry_run": n % 2 == 0,
+            }
+            for n in range(10)
+        ]
+    }
+)
 
 
 def record(n: int) -> EventRecord:
@@ -49,23 +58,37 @@ def record(n: int) -> EventRecord:
     received = utcnow() - timedelta(seconds=10_000 - n)
     event_id = f"evt_{n:032x}"
     step = StepRecord(
-        name="qonversion.set_status", idempotency_key=f"{event_id}.1.qonversion.set_status",
+        name="qonversion.set_status",
+        idempotency_key=f"{event_id}.1.qonversion.set_status",
         status="done" if status == "succeeded" else "failed" if status == "dead" else "pending",
         upstream_status=200 if status == "succeeded" else 404 if status == "dead" else None,
-        attempts=1, finished_at=received + timedelta(milliseconds=40),
+        attempts=1,
+        finished_at=received + timedelta(milliseconds=40),
         result={"id": f"exp_{n % 500}", "status": "active"} if status == "succeeded" else None,
-    )  # fmt: skip
+    )
     error = None
     if status == "dead":
-        error = ErrorInfo(kind="permanent", message=f"Experiment 'exp_{n}' not found",
-                          upstream_status=404, provider="qonversion", code="not_found")  # fmt: skip
+        error = ErrorInfo(
+            kind="permanent",
+            message=f"Experiment 'exp_{n}' not found",
+            upstream_status=404,
+            provider="qonversion",
+            code="not_found",
+        )
     return EventRecord(
-        id=event_id, type=TYPES[n % len(TYPES)], source="growth",
-        target=f"qonversion:exp_{n % 500}", status=status, received_at=received,
+        id=event_id,
+        type=TYPES[n % len(TYPES)],
+        source="growth",
+        target=f"qonversion:exp_{n % 500}",
+        status=status,
+        received_at=received,
         updated_at=received + timedelta(milliseconds=50),
-        attempts=1, steps=[step], last_error=error, result=step.result,
+        attempts=1,
+        steps=[step],
+        last_error=error,
+        result=step.result,
         data={"target": {"provider": "qonversion", "experiment_id": f"exp_{n % 500}"}},
-    )  # fmt: skip
+    )
 
 
 async def store(redis: Redis, events: int) -> str:
@@ -80,9 +103,15 @@ async def store(redis: Redis, events: int) -> str:
         await pipe.execute()
     log = RuleLog(redis, 1000)
     for n in range(300):
-        await log.add(RuleEvaluation(rule=f"stop-{n % 10}", target=f"qonversion:exp_{n % 10}",
-                                     trigger="schedule", outcome="not_met",
-                                     reasons=["ran 3.00 days (min_runtime_days 7)"]))  # fmt: skip
+        await log.add(
+            RuleEvaluation(
+                rule=f"stop-{n % 10}",
+                target=f"qonversion:exp_{n % 10}",
+                trigger="schedule",
+                outcome="not_met",
+                reasons=["ran 3.00 days (min_runtime_days 7)"],
+            )
+        )
     return record(events - 1).id
 
 
@@ -100,9 +129,13 @@ async def timed(session: aiohttp.ClientSession, url: str, rounds: int) -> list[f
 async def main(events: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server:
         settings = load_settings(
-            redis_url=server.url, admin_token=ADMIN, queue_name="bench:queue", log_level="ERROR",
-            log_format="json", data_dir=Path(tmp) / "data",
-        )  # fmt: skip
+            redis_url=server.url,
+            admin_token=ADMIN,
+            queue_name="bench:queue",
+            log_level="ERROR",
+            log_format="json",
+            data_dir=Path(tmp) / "data",
+        )
         configure_logging("json", "ERROR")
         redis = Redis.from_url(server.url)
         newest = await store(redis, events)
@@ -127,13 +160,14 @@ async def main(events: int, rounds: int) -> None:
                 "/ui/events": "/ui/events",
                 "/ui/events page 2": f"/ui/events?cursor={cursor[0]}",
                 "/ui/events?status=dead": "/ui/events?status=dead",
-                "/ui/events?type=&target= (few match)":
-                    "/ui/events?type=variation.add&target=qonversion:exp_3",
+                "/ui/events?type=&target= (few match)": (
+                    "/ui/events?type=variation.add&target=qonversion:exp_3"
+                ),
                 "/ui/events/{id}": f"/ui/events/{newest}",
                 "/ui/dead-letters": "/ui/dead-letters",
                 "/ui/rules": "/ui/rules",
                 "/ui/providers": "/ui/providers",
-            }  # fmt: skip
+            }
             results = {}
             for name, path in pages.items():
                 headers = {"Authorization": f"Bearer {ADMIN}"} if path.startswith("/v1") else {}

@@ -48,8 +48,10 @@ def wrk_load(url: str, body: str, token: str, seconds: float, connections: int) 
         script.flush()
         out = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s", script.name, url],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     requests, duration_us, p50_us, p99_us, errors = (int(v) for v in line.split()[1:])
     return LoadResult(requests / (duration_us / 1e6), p50_us / 1000, p99_us / 1000, errors)

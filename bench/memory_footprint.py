@@ -42,8 +42,12 @@ async def post_events(url: str, first: int, count: int, connections: int = 32) -
 
     async def client(session: aiohttp.ClientSession) -> None:
         for n in numbers:
-            event = {"type": "experiment.start", "data": {"target": {
-                "provider": "qonversion", "experiment_id": f"exp_{n % TARGETS}"}}}  # fmt: skip
+            event = {
+                "type": "experiment.start",
+                "data": {
+                    "target": {"provider": "qonversion", "experiment_id": f"exp_{n % TARGETS}"}
+                },
+            }
             async with session.post(
                 url, json=event, headers={**headers, "Idempotency-Key": f"k{n}"}
             ) as answer:
@@ -87,9 +91,14 @@ async def bytes_per_event(redis: ArqRedis, sample: int = 200) -> dict[str, float
 
 
 async def phase(
-    label: str, url: str, redis: ArqRedis, queue: str, first: int, count: int,
+    label: str,
+    url: str,
+    redis: ArqRedis,
+    queue: str,
+    first: int,
+    count: int,
     pids: dict[str, int],
-) -> None:  # fmt: skip
+) -> None:
     started = time.perf_counter()
     await post_events(url, first, count)
     await wait_finished(redis, queue)

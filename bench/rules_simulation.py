@@ -75,8 +75,13 @@ def new_rule(
 ) -> Any:
     """Per look: +1 a significant winner, -1 a significant loser, 0 nothing (the guard on)."""
     p = always_valid_p_value(
-        t.x_a, t.n_a, t.x_b, t.n_b, direction=direction, mixing_sd=mixing_sd,
-    )  # fmt: skip
+        t.x_a,
+        t.n_a,
+        t.x_b,
+        t.n_b,
+        direction=direction,
+        mixing_sd=mixing_sd,
+    )
     sign = np.where(p < DEFAULT_ALPHA, np.sign(t.x_b / t.n_b - t.x_a / t.n_a), 0)
     return sign * (guardrail(t) & srm_ok(t))
 
@@ -172,8 +177,10 @@ def srm_section(rng: np.random.Generator, runs: int, null: Traffic) -> tuple[flo
     print(f"\nSRM guard (chi-square, p < {DEFAULT_SRM_P_BELOW:g}), {draws:,} draws each:")
     print(f"  detection, 52/48 at 10,000 visitors:     {alarms(skewed):.1%}")
     print(f"  false alarms, 50/50 at 10,000 visitors:  {alarms(even):.3%}")
-    print(f"  false alarms per hourly evaluation (A/A): {per_look.mean():.3%} "
-          f"of {per_look.size:,}; runs with any: {per_look.any(axis=1).mean():.1%}")  # fmt: skip
+    print(
+        f"  false alarms per hourly evaluation (A/A): {per_look.mean():.3%} "
+        f"of {per_look.size:,}; runs with any: {per_look.any(axis=1).mean():.1%}"
+    )
     exact = srm_p_values([11_000, 9_000], [50, 50])
     broken = {lift: simulate(rng, runs, lift, share_a=0.55) for lift in (0.0, 0.20)}
     stops = {lift: stop_rates(new_rule(t, direction="either"))[0] for lift, t in broken.items()}
@@ -194,9 +201,11 @@ def main() -> None:
     started = time.monotonic()
     rng = np.random.default_rng(args.seed)
     traffic = {lift: simulate(rng, args.runs, lift) for lift in LIFTS}
-    print(f"{args.runs:,} tests per scenario; base {BASE_RATE:.0%}, {PER_ARM_PER_DAY}/day/arm, "
-          f"hourly looks days {FIRST_DAY}-{LAST_DAY} ({len(LOOKS)} looks), "
-          f"alpha {DEFAULT_ALPHA:g}, mixing_sd {DEFAULT_MIXING_SD:g}\n")  # fmt: skip
+    print(
+        f"{args.runs:,} tests per scenario; base {BASE_RATE:.0%}, {PER_ARM_PER_DAY}/day/arm, "
+        f"hourly looks days {FIRST_DAY}-{LAST_DAY} ({len(LOOKS)} looks), "
+        f"alpha {DEFAULT_ALPHA:g}, mixing_sd {DEFAULT_MIXING_SD:g}\n"
+    )
     rows = table(traffic)
     if args.tune:
         tune(traffic)

@@ -71,8 +71,10 @@ def receiver_main(port: int) -> None:
 
 def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.tracing_overhead", "--receiver",
-                                str(port)], stdout=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.tracing_overhead", "--receiver", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -140,17 +142,24 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     results: dict[str, list[LoadResult]] = {"off": [], "in-process": [], "otlp": []}
     receiver, receiver_url = start_receiver()
-    on_env = {**base_env, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver_url,
-              "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_SAMPLER": "always_on",
-              "OTEL_SERVICE_NAME": "expbridge-bench"}  # fmt: skip
+    on_env = {
+        **base_env,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver_url,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "OTEL_SERVICE_NAME": "expbridge-bench",
+    }
     in_process_env = {**base_env, IN_PROCESS_TRACING: "1"}
     exported = dict.fromkeys(results, 0)
     cpu_us: dict[str, list[float]] = {mode: [] for mode in results}
     try:
         with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
             for _ in range(options.rounds):
-                for mode, env in (("off", base_env), ("in-process", in_process_env),
-                                  ("otlp", on_env)):  # fmt: skip
+                for mode, env in (
+                    ("off", base_env),
+                    ("in-process", in_process_env),
+                    ("otlp", on_env),
+                ):
                     before = received(receiver_url)["bytes"]
                     process, port = start_server("expbridge", redis_server.url, env)
                     url = f"http://127.0.0.1:{port}/v1/events"
@@ -168,28 +177,36 @@ def main() -> None:
         receiver.terminate()
         receiver.wait()
     generator = "wrk" if shutil.which("wrk") else "python"
-    print(f"load: {generator}, {options.connections} connections, {options.seconds:g} s each, "
-          f"{options.rounds} alternating rounds")  # fmt: skip
+    print(
+        f"load: {generator}, {options.connections} connections, {options.seconds:g} s each, "
+        f"{options.rounds} alternating rounds"
+    )
     rps = {}
     for mode, rounds in results.items():
         rps[mode] = statistics.median(r.rps for r in rounds)
         p99 = statistics.median(r.p99_ms for r in rounds)
         each = " ".join(f"{r.rps:.0f}" for r in rounds)
         cpu = statistics.median(cpu_us[mode])
-        print(f"{mode:10s}  median {rps[mode]:7.0f} req/s (rounds: {each})  "
-              f"p99 {p99:6.2f} ms  server CPU {cpu:5.0f} us/request  "
-              f"OTLP bytes exported {exported[mode]}")  # fmt: skip
+        print(
+            f"{mode:10s}  median {rps[mode]:7.0f} req/s (rounds: {each})  "
+            f"p99 {p99:6.2f} ms  server CPU {cpu:5.0f} us/request  "
+            f"OTLP bytes exported {exported[mode]}"
+        )
     # On a shared machine throughput moves with the neighbours' load; the server's own CPU
     # per request moves much less, and it is what bounds a CPU-bound accept path.
     off_cpu = statistics.median(cpu_us["off"])
     for mode in ("in-process", "otlp"):
         cpu = statistics.median(cpu_us[mode])
-        print(f"{mode} vs off: throughput {1 - rps[mode] / rps['off']:+.1%} slower, CPU per "
-              f"request {cpu / off_cpu - 1:+.1%} (target <= 10%)")  # fmt: skip
+        print(
+            f"{mode} vs off: throughput {1 - rps[mode] / rps['off']:+.1%} slower, CPU per "
+            f"request {cpu / off_cpu - 1:+.1%} (target <= 10%)"
+        )
     hooks = off_hooks_us()
     per_request_us = 1e6 / rps["off"]
-    print(f"off: the tracing hooks take {hooks:.2f} us of a request's {per_request_us:.0f} us "
-          f"({hooks / per_request_us:.2%}; target: not measurable)")  # fmt: skip
+    print(
+        f"off: the tracing hooks take {hooks:.2f} us of a request's {per_request_us:.0f} us "
+        f"({hooks / per_request_us:.2%}; target: not measurable)"
+    )
 
 
 if __name__ == "__main__":

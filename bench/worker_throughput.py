@@ -132,9 +132,12 @@ async def fill_expbridge(redis_url: str, upstream: str, events: int, one_line: b
         experiment = LINE.partition(":")[2] if one_line else f"exp_{n}"
         target = {"provider": "qonversion", "experiment_id": experiment}
         record = EventRecord(
-            id=new_event_id(), type="experiment.start", source="bench",
-            target=f"qonversion:{experiment}", data={"target": target},
-        )  # fmt: skip
+            id=new_event_id(),
+            type="experiment.start",
+            source="bench",
+            target=f"qonversion:{experiment}",
+            data={"target": target},
+        )
         await acceptor.accept(record, None, "-")
 
     for start in range(0, events, 500):
@@ -179,14 +182,16 @@ async def drain(
             await asyncio.sleep(0.002)
         started, left = time.perf_counter(), await remaining(redis)
         cpu_before, (redis_cpu, redis_calls, redis_reads) = (
-            cpu_seconds(process.pid), await redis_counters(redis),
-        )  # fmt: skip
+            cpu_seconds(process.pid),
+            await redis_counters(redis),
+        )
         while await remaining(redis) > 0:
             await asyncio.sleep(0.005)
         seconds = time.perf_counter() - started
         cpu_after, (redis_cpu_after, redis_calls_after, redis_reads_after) = (
-            cpu_seconds(process.pid), await redis_counters(redis),
-        )  # fmt: skip
+            cpu_seconds(process.pid),
+            await redis_counters(redis),
+        )
         rss = rss_mb(process.pid)
         calls = served(upstream) - calls_before
         if calls < events:
@@ -198,12 +203,14 @@ async def drain(
         await redis.aclose()
     # The bench's own polling (ZCARD, INFO) is a few hundred commands in all: left in.
     return Drain(
-        events=left, seconds=seconds,
+        events=left,
+        seconds=seconds,
         worker_cpu_us=(cpu_after - cpu_before) * 1e6 / left,
         redis_cpu_us=(redis_cpu_after - redis_cpu) * 1e6 / left,
         redis_commands=(redis_calls_after - redis_calls) / left,
-        round_trips=(redis_reads_after - redis_reads) / left, rss_mb=rss,
-    )  # fmt: skip
+        round_trips=(redis_reads_after - redis_reads) / left,
+        rss_mb=rss,
+    )
 
 
 def show(label: str, d: Drain) -> None:
@@ -230,14 +237,24 @@ async def main(events: int, line_events: int, rounds: int) -> None:
             for n in range(rounds):
                 runs = {
                     "expbridge": lambda: drain(
-                        url, ours_cmd, env, queued_ours, events,
-                        lambda: fill_expbridge(url, upstream, events, one_line=False), upstream,
+                        url,
+                        ours_cmd,
+                        env,
+                        queued_ours,
+                        events,
+                        lambda: fill_expbridge(url, upstream, events, one_line=False),
+                        upstream,
                     ),
                     "plain": lambda: drain(
-                        url, plain_cmd, dict(os.environ), queued_plain, events,
-                        lambda: fill_plain(url, events), upstream,
+                        url,
+                        plain_cmd,
+                        dict(os.environ),
+                        queued_plain,
+                        events,
+                        lambda: fill_plain(url, events),
+                        upstream,
                     ),
-                }  # fmt: skip
+                }
                 order = list(runs) if n % 2 == 0 else list(reversed(runs))
                 results = {kind: await runs[kind]() for kind in order}
                 line = await drain(

@@ -73,9 +73,11 @@ def list_events(status: str | None, event_type: str | None, limit: int) -> None:
 
     async def action(redis: ArqRedis, _: Settings) -> list[dict[str, Any]]:
         page = await scan_index(
-            redis, keys.EVENT_INDEX, limit=limit,
+            redis,
+            keys.EVENT_INDEX,
+            limit=limit,
             keep=lambda r: status in (None, r.status) and event_type in (None, r.type),
-        )  # fmt: skip
+        )
         return [r.public() for r in page.records]
 
     rows = _with_redis(action)
@@ -130,9 +132,12 @@ def _with_time_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 async def _dead_ids(
-    redis: ArqRedis, event_type: str | None, since: datetime | None, until: datetime | None,
+    redis: ArqRedis,
+    event_type: str | None,
+    since: datetime | None,
+    until: datetime | None,
     limit: int,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     page = await dead_letter_page(
         redis, limit=limit, event_type=event_type, since=since, until=until
     )
@@ -159,9 +164,12 @@ def list_dead(
 @click.argument("event_ids", nargs=-1)
 @_with_time_options
 def replay_dead(
-    event_ids: tuple[str, ...], event_type: str | None, since: datetime | None,
-    until: datetime | None, limit: int,
-) -> None:  # fmt: skip
+    event_ids: tuple[str, ...],
+    event_type: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> None:
     """Re-queue dead events: the IDs given, or all matching --type/--since/--until."""
 
     async def action(redis: ArqRedis, settings: Settings) -> list[tuple[str, str]]:

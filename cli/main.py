@@ -183,8 +183,11 @@ def sandbox(host: str, port: int, allow_remote: bool) -> None:
             "--allow-remote is given"
         )
     configure_logging()
-    click.echo(f"sandbox: Qonversion at http://{host}:{port}/qonversion/v4, Convert at "
-               f"http://{host}:{port}/convert/api/v1 and /v2", err=True)  # fmt: skip
+    click.echo(
+        f"sandbox: Qonversion at http://{host}:{port}/qonversion/v4, Convert at "
+        f"http://{host}:{port}/convert/api/v1 and /v2",
+        err=True,
+    )
     event_loop.run(sandbox_forever(host, port, allow_remote))
 
 

@@ -26,8 +26,11 @@ LOCAL_SOURCE = "local"
 # takes milliseconds; this fits Kubernetes' default 30 s grace after the chart's preStop sleep).
 INGRESS_DRAIN_S = 15.0
 DEMO_EXPERIMENT = {
-    "id": "exp_demo", "name": "Demo paywall test", "alias_id": "demo_paywall", "status": "draft",
-}  # fmt: skip
+    "id": "exp_demo",
+    "name": "Demo paywall test",
+    "alias_id": "demo_paywall",
+    "status": "draft",
+}
 
 
 def local_token(data_dir: Path) -> str:

@@ -74,9 +74,15 @@ async def _send(url: str, token: str, event: dict[str, Any], wait_s: float | Non
 @click.option("--wait", is_flag=True, help="Follow the event until it succeeds or is dead")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait with --wait")
 def send(
-    event_type: str, target: str, data_json: str, event_id: str | None, url: str,
-    token: str | None, wait: bool, timeout: float,
-) -> None:  # fmt: skip
+    event_type: str,
+    target: str,
+    data_json: str,
+    event_id: str | None,
+    url: str,
+    token: str | None,
+    wait: bool,
+    timeout: float,
+) -> None:
     """Post one event: `expbridge send experiment.start --target qonversion:exp_demo --wait`."""
     try:
         data = json.loads(data_json)

@@ -58,8 +58,9 @@ class WorkerRunner:
                     backoff = BACKOFF_MIN_S
                 log.warning(
                     "redis trouble: the worker stops and starts again",
-                    error=describe_redis_error(error), retry_in_s=backoff,
-                )  # fmt: skip
+                    error=describe_redis_error(error),
+                    retry_in_s=backoff,
+                )
             await retire(arq_worker, self.settings.worker.job_timeout_s)
             self.current = None
             self.restarts += 1

@@ -11,8 +11,13 @@ from yarl import URL
 # What a source may subscribe to: its events ending, a rule deciding, a scheduled event due.
 CallbackOutcome = Literal["succeeded", "dead", "cancelled", "rule.fired", "rule.srm", "due"]
 ALL_OUTCOMES: tuple[CallbackOutcome, ...] = (
-    "succeeded", "dead", "cancelled", "rule.fired", "rule.srm", "due",
-)  # fmt: skip
+    "succeeded",
+    "dead",
+    "cancelled",
+    "rule.fired",
+    "rule.srm",
+    "due",
+)
 DEFAULT_OUTCOMES: tuple[CallbackOutcome, ...] = ("succeeded", "dead")
 SubscriptionName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
 

@@ -10,9 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # The conditions that make a schedule rule fire (the min_* ones are guardrails).
 OUTCOMES = (
-    "significant", "srm", "confidence_at_least", "chance_to_win_at_least", "max_visitors",
+    "significant",
+    "srm",
+    "confidence_at_least",
+    "chance_to_win_at_least",
+    "max_visitors",
     "max_runtime_days",
-)  # fmt: skip
+)
 # The providers' fixed-horizon numbers: kept for old rule files, unsafe under repeated looks.
 FIXED_HORIZON = ("confidence_at_least", "chance_to_win_at_least")
 # Defaults of the bridge's own test (workers/rules/sequential.py, srm.py; README "Lifecycle

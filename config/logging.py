@@ -25,8 +25,15 @@ SECRET_IN_TEXT = re.compile(
 )
 # What every match of SECRET_IN_TEXT contains, lower-cased: a quick test before the regex.
 SECRET_MARKERS = (
-    "bearer", "basic", "signature=", "v0=", "v1,", "whsec_", "sk_", "hooks.slack.com/",
-)  # fmt: skip
+    "bearer",
+    "basic",
+    "signature=",
+    "v0=",
+    "v1,",
+    "whsec_",
+    "sk_",
+    "hooks.slack.com/",
+)
 
 
 @functools.lru_cache(maxsize=1024)

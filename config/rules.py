@@ -59,8 +59,11 @@ class Trigger(_Strict):
     def _one_kind(self) -> Trigger:
         if (self.schedule is None) == (self.event is None):
             raise ValueError("a trigger has either schedule (e.g. 1h) or event, not both")
-        filters = [n for n in ("goal_id", "metric", "value_at_least", "value_at_most")
-                   if getattr(self, n) is not None]  # fmt: skip
+        filters = [
+            n
+            for n in ("goal_id", "metric", "value_at_least", "value_at_most")
+            if getattr(self, n) is not None
+        ]
         if self.schedule is not None and filters:
             raise ValueError(f"{filters[0]} only goes with event: {THRESHOLD_EVENT}")
         return self

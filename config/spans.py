@@ -114,14 +114,21 @@ def attempt_span(record: TracedEvent, dispatch: int) -> AbstractContextManager[S
         "messaging.message.id": record.id,
     }
     return _span(
-        f"attempt {record.type}", context_from(record.trace_context), SpanKind.CONSUMER,
-        attributes, record_exception=False, set_status_on_exception=False,
-    )  # fmt: skip
+        f"attempt {record.type}",
+        context_from(record.trace_context),
+        SpanKind.CONSUMER,
+        attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
 
 
 def step_span(name: str, provider: str, attempt: int) -> AbstractContextManager[Span | None]:
-    attributes = {"expbridge.step": name, "expbridge.provider": provider,
-                  "expbridge.step.attempt": attempt}  # fmt: skip
+    attributes = {
+        "expbridge.step": name,
+        "expbridge.provider": provider,
+        "expbridge.step.attempt": attempt,
+    }
     # The error is the request span's and the attempt's to tell: no stack trace exported.
     return _span(f"step {name}", None, SpanKind.INTERNAL, attributes, record_exception=False)
 
@@ -150,9 +157,10 @@ def client_span(
     """One upstream HTTP request (HTTP client semantic conventions). Only the URL template goes
     in: no ids, no query, no credentials."""
     attributes: dict[str, Any] = {
-        "http.request.method": method, "server.address": server[0],
+        "http.request.method": method,
+        "server.address": server[0],
         "expbridge.provider": provider,
-    }  # fmt: skip
+    }
     if server[1] is not None:
         attributes["server.port"] = server[1]
     if url_template is not None:

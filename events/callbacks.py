@@ -144,9 +144,10 @@ class Callbacks:
             )
             callback_id = new_event_id()
             body = CallbackData(
-                target=target, url=subscription.url,
+                target=target,
+                url=subscription.url,
                 cloudevent=cloudevent(callback_id, outcome, subject, data),
-            )  # fmt: skip
+            )
             once = f"{subject}:{outcome}:{subscription.name}"
             accepted = await submit(
                 self.acceptor,

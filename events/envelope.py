@@ -11,9 +11,17 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
 CLOUDEVENT_ATTRIBUTES = {
-    "specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema",
-    "data", "data_base64",
-}  # fmt: skip
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "time",
+    "subject",
+    "datacontenttype",
+    "dataschema",
+    "data",
+    "data_base64",
+}
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 _SCHEDULE_SCHEMA: dict[str, Any] = {

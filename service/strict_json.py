@@ -74,9 +74,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _CAREFUL = json.JSONDecoder(
-    object_pairs_hook=_unique_keys, parse_constant=_constant, parse_int=_int,
+    object_pairs_hook=_unique_keys,
+    parse_constant=_constant,
+    parse_int=_int,
     parse_float=_finite_float,
-)  # fmt: skip
+)
 
 
 def _walk(value: Any) -> int:

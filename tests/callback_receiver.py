@@ -42,13 +42,18 @@ async def hook(request: web.Request) -> web.Response:
         await asyncio.sleep(float(behaviour["delay_s"]))
     verified = verified_by(request.app[SECRETS], body, headers)
     failing = behaviour.get("fail", 0) != 0
-    request.app[RECEIVED].append({
-        "path": request.path, "webhook_id": headers.get("webhook-id"),
-        "signature": headers.get("webhook-signature"), "content_type": headers.get("content-type"),
-        "traceparent": headers.get("traceparent"),
-        "verified_by": verified, "event": json.loads(body) if verified else None,
-        "answered": int(behaviour.get("status", 503)) if failing else 204,
-    })  # fmt: skip
+    request.app[RECEIVED].append(
+        {
+            "path": request.path,
+            "webhook_id": headers.get("webhook-id"),
+            "signature": headers.get("webhook-signature"),
+            "content_type": headers.get("content-type"),
+            "traceparent": headers.get("traceparent"),
+            "verified_by": verified,
+            "event": json.loads(body) if verified else None,
+            "answered": int(behaviour.get("status", 503)) if failing else 204,
+        }
+    )
     if not verified:
         return web.Response(status=401)
     if failing:

@@ -53,16 +53,25 @@ class OtlpReceiver:
             resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
-                    self.spans.append(ReceivedSpan(
-                        service=str(resource.get("service.name")), name=span.name,
-                        kind=KINDS.get(span.kind, "unspecified"), trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(), parent_span_id=span.parent_span_id.hex(),
-                        attributes={a.key: _value(a.value) for a in span.attributes},
-                        events=[(e.name, {a.key: _value(a.value) for a in e.attributes})
-                                for e in span.events],
-                        links=[(link.trace_id.hex(), link.span_id.hex()) for link in span.links],
-                        status_code=span.status.code,
-                    ))  # fmt: skip
+                    self.spans.append(
+                        ReceivedSpan(
+                            service=str(resource.get("service.name")),
+                            name=span.name,
+                            kind=KINDS.get(span.kind, "unspecified"),
+                            trace_id=span.trace_id.hex(),
+                            span_id=span.span_id.hex(),
+                            parent_span_id=span.parent_span_id.hex(),
+                            attributes={a.key: _value(a.value) for a in span.attributes},
+                            events=[
+                                (e.name, {a.key: _value(a.value) for a in e.attributes})
+                                for e in span.events
+                            ],
+                            links=[
+                                (link.trace_id.hex(), link.span_id.hex()) for link in span.links
+                            ],
+                            status_code=span.status.code,
+                        )
+                    )
         self.arrived.set()
         return web.Response(
             body=ExportTraceServiceResponse().SerializeToString(),

@@ -39,10 +39,17 @@ class SlackStandIn:
 
 def slash_command(text: str, response_url: str, **fields: str) -> bytes:
     form = {
-        "token": "legacy-unused", "team_id": "T1", "channel_id": "C_GROWTH",
-        "user_id": "U_ALICE", "user_name": "alice", "command": "/exp", "text": text,
-        "response_url": response_url, "trigger_id": f"trig.{time.time_ns()}", **fields,
-    }  # fmt: skip
+        "token": "legacy-unused",
+        "team_id": "T1",
+        "channel_id": "C_GROWTH",
+        "user_id": "U_ALICE",
+        "user_name": "alice",
+        "command": "/exp",
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": f"trig.{time.time_ns()}",
+        **fields,
+    }
     return urlencode(form).encode()
 
 
@@ -68,13 +75,22 @@ def block_actions(
 ) -> bytes:
     """A click on a message button, as Slack posts it: a form with one `payload` field."""
     payload = {
-        "type": "block_actions", "user": {"id": user_id, "name": user_id.lower()},
-        "team": {"id": "T1"}, "channel": {"id": "C_GROWTH"}, "response_url": response_url,
+        "type": "block_actions",
+        "user": {"id": user_id, "name": user_id.lower()},
+        "team": {"id": "T1"},
+        "channel": {"id": "C_GROWTH"},
+        "response_url": response_url,
         "trigger_id": f"trig.{time.time_ns()}",
-        "actions": [{"type": "button", "action_id": action_id, "value": value,
-                     "action_ts": str(time.time_ns())}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "value": value,
+                "action_ts": str(time.time_ns()),
+            }
+        ],
         **fields,
-    }  # fmt: skip
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 

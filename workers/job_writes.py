@@ -32,9 +32,11 @@ BEGIN_STEP = SLOT_FUNCTIONS + _worker_lua("begin_step.lua")
 SAVE_RELEASED = SLOT_FUNCTIONS + _worker_lua("save_released.lua")
 # The queue's FINISH, giving back the slot of the event's last call in the same step.
 FINISH_RELEASED = (
-    lua("dispatch.lua") + SLOT_FUNCTIONS + _worker_lua("release_before_finish.lua")
+    lua("dispatch.lua")
+    + SLOT_FUNCTIONS
+    + _worker_lua("release_before_finish.lua")
     + lua("finish.lua")
-)  # fmt: skip
+)
 
 
 class StaleDispatch(Exception):
@@ -119,10 +121,15 @@ class JobWrites:
         next_job = await self.scripts.finish_released(
             keys=[*self.scripts.queue.finish_keys(record.id, record.target), *slot_keys],
             args=[
-                record.id, record.stored_json(), now_ms, job_expiry_ms, retention_ms,
-                "1" if record.status == "dead" else "0", *slot_args,
+                record.id,
+                record.stored_json(),
+                now_ms,
+                job_expiry_ms,
+                retention_ms,
+                "1" if record.status == "dead" else "0",
+                *slot_args,
             ],
-        )  # fmt: skip
+        )
         if isinstance(next_job, bytes):
             next_job = next_job.decode()
         return next_job or None

@@ -118,8 +118,9 @@ async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> st
         delay_s = min(REDIS_RETRY_BASE_S * int(ctx.get("job_try") or 1), REDIS_RETRY_MAX_S)
         log.warning(
             "redis trouble during the job: it runs again",
-            error=describe_redis_error(error), retry_in_s=delay_s,
-        )  # fmt: skip
+            error=describe_redis_error(error),
+            retry_in_s=delay_s,
+        )
         raise Retry(defer=delay_s) from None
 
 
@@ -158,9 +159,12 @@ async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
     record.status = "running"
     record.updated_at = utcnow()
     structlog.contextvars.bind_contextvars(
-        event_id=record.id, type=record.type, source=record.source, target=record.target,
+        event_id=record.id,
+        type=record.type,
+        source=record.source,
+        target=record.target,
         attempt=record.attempts,
-    )  # fmt: skip
+    )
     started = time.perf_counter()
     retry: Retry | None = None
     try:
@@ -189,13 +193,16 @@ async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         last = record.steps[-1] if record.steps else None
         spans.current_outcome(
-            record.status not in ("retrying", "dead"), record.status,
+            record.status not in ("retrying", "dead"),
+            record.status,
             **{"expbridge.event.status": record.status},
-        )  # fmt: skip
+        )
         log.info(
-            "job attempt", status=record.status, duration_ms=duration_ms,
+            "job attempt",
+            status=record.status,
+            duration_ms=duration_ms,
             upstream_status=last.upstream_status if last else None,
-        )  # fmt: skip
+        )
     if retry is not None:
         raise retry
     return record.status
@@ -203,9 +210,13 @@ async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
 
 def _error_info(error: UpstreamError) -> ErrorInfo:
     return ErrorInfo(
-        kind=error.kind, message=error.message, upstream_status=error.status,
-        provider=error.provider, code=error.code, body=error.body,
-    )  # fmt: skip
+        kind=error.kind,
+        message=error.message,
+        upstream_status=error.status,
+        provider=error.provider,
+        code=error.code,
+        body=error.body,
+    )
 
 
 async def _failed(deps: JobDeps, writes: JobWrites, error: UpstreamError) -> Retry | None:
@@ -247,11 +258,15 @@ async def _retry_later(writes: JobWrites, info: ErrorInfo, delay_s: float) -> Re
     record.updated_at = utcnow()
     record.next_attempt_at = record.updated_at + timedelta(seconds=delay_s)
     await writes.save()
-    spans.current_event("retry", {
-        "expbridge.retry.delay_s": round(delay_s, 3), "expbridge.retry.reason": info.message,
-        "expbridge.next_attempt_at": record.next_attempt_at.isoformat(),
-        **({"http.response.status_code": info.upstream_status} if info.upstream_status else {}),
-    })  # fmt: skip
+    spans.current_event(
+        "retry",
+        {
+            "expbridge.retry.delay_s": round(delay_s, 3),
+            "expbridge.retry.reason": info.message,
+            "expbridge.next_attempt_at": record.next_attempt_at.isoformat(),
+            **({"http.response.status_code": info.upstream_status} if info.upstream_status else {}),
+        },
+    )
     return Retry(defer=delay_s)
 
 

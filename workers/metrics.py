@@ -12,8 +12,22 @@ from expbridge.events.record import EventRecord, utcnow
 
 # From a fast upstream (tens of ms) to the retry policy's age limit (hours).
 TIME_TO_TERMINAL_BUCKETS = (
-    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600,
-)  # fmt: skip
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    300,
+    900,
+    3600,
+    6 * 3600,
+    24 * 3600,
+)
 UPSTREAM_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 

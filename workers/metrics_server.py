@@ -19,12 +19,14 @@ async def _metrics(request: web.Request) -> web.Response:
         return web.Response(
             status=401,
             body=problem_body(
-                401, "Unauthorized", "GET /metrics needs the EXPBRIDGE_METRICS_TOKEN bearer token",
+                401,
+                "Unauthorized",
+                "GET /metrics needs the EXPBRIDGE_METRICS_TOKEN bearer token",
                 slug="unauthorized",
             ),
             content_type=PROBLEM_MEDIA_TYPE,
             headers={"WWW-Authenticate": 'Bearer realm="expbridge"'},
-        )  # fmt: skip
+        )
     body = generate_latest(request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

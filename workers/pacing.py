@@ -87,9 +87,15 @@ class ProviderGate:
         burst = max(1.0, limits.requests_per_second)  # up to one second's worth at once
         return (
             _pace_keys(provider, "tat", "penalty", "slots", "breaker"),
-            [interval_ms, interval_ms * (burst - 1), limits.max_concurrency, self.lease_ms,
-             lease_id, self.lease_ms],
-        )  # fmt: skip
+            [
+                interval_ms,
+                interval_ms * (burst - 1),
+                limits.max_concurrency,
+                self.lease_ms,
+                lease_id,
+                self.lease_ms,
+            ],
+        )
 
     async def _take_alone(self, slot_keys: list[str], slot_args: list[Any]) -> Any:
         return await self._acquire(keys=slot_keys, args=slot_args)
@@ -122,9 +128,15 @@ class ProviderGate:
         penalty_ms = max(self.floor_429_ms, asked_ms)
         return (
             _pace_keys(provider, "slots", "breaker", "penalty"),
-            [ticket.lease_id, outcome, "1" if ticket.probe else "0", limits.breaker_failures,
-             int(limits.breaker_cooldown_s * 1000), penalty_ms],
-        )  # fmt: skip
+            [
+                ticket.lease_id,
+                outcome,
+                "1" if ticket.probe else "0",
+                limits.breaker_failures,
+                int(limits.breaker_cooldown_s * 1000),
+                penalty_ms,
+            ],
+        )
 
     async def release_with(self, slot_keys: list[str], slot_args: list[Any]) -> None:
         await self._release(keys=slot_keys, args=slot_args)

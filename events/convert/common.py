@@ -11,9 +11,18 @@ ExperienceType = Literal["a/b", "a/a", "mvt", "split_url", "personalization"]
 Status = Literal["draft", "active", "paused", "completed", "scheduled", "archived"]
 ProjectStatus = Literal["active", "inactive", "suspended"]
 GoalType = Literal[
-    "advanced", "DOM_interaction", "visits_page", "revenue", "clicks_link", "submits_form",
-    "clicks_element", "dom_interaction", "scroll_percentage", "ga_import", "code_trigger",
-]  # fmt: skip
+    "advanced",
+    "DOM_interaction",
+    "visits_page",
+    "revenue",
+    "clicks_link",
+    "submits_form",
+    "clicks_element",
+    "dom_interaction",
+    "scroll_percentage",
+    "ga_import",
+    "code_trigger",
+]
 AudienceType = Literal["permanent", "segmentation", "transient"]
 ScoreType = Literal["PIE", "ICE"]
 

@@ -47,13 +47,17 @@ class Approval:
     def from_hash(cls, approval_id: str, fields: dict[bytes, bytes]) -> Approval:
         text = {k.decode(): v.decode() for k, v in fields.items()}
         return cls(
-            id=approval_id, state=text["state"], requester=text["requester"],
-            channel=text["channel"], command=text["command"], verb=text["verb"],
+            id=approval_id,
+            state=text["state"],
+            requester=text["requester"],
+            channel=text["channel"],
+            command=text["command"],
+            verb=text["verb"],
             event=EventRecord.model_validate_json(text["event"]),
             approvers=json.loads(text["approvers"]),
             deadline=datetime.fromtimestamp(int(text["deadline_ms"]) / 1000, UTC),
             decided_by=text.get("decided_by"),
-        )  # fmt: skip
+        )
 
     def what(self) -> str:
         when = f" at {_utc(self.event.not_before)}" if self.event.not_before else ""
@@ -71,14 +75,26 @@ class Approval:
             "text": text,
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                {"type": "actions", "block_id": f"approval:{self.id}", "elements": [
-                    {**button, "action_id": APPROVE, "style": "primary",
-                     "text": {"type": "plain_text", "text": "Approve"}},
-                    {**button, "action_id": DENY, "style": "danger",
-                     "text": {"type": "plain_text", "text": "Deny"}},
-                ]},
+                {
+                    "type": "actions",
+                    "block_id": f"approval:{self.id}",
+                    "elements": [
+                        {
+                            **button,
+                            "action_id": APPROVE,
+                            "style": "primary",
+                            "text": {"type": "plain_text", "text": "Approve"},
+                        },
+                        {
+                            **button,
+                            "action_id": DENY,
+                            "style": "danger",
+                            "text": {"type": "plain_text", "text": "Deny"},
+                        },
+                    ],
+                },
             ],
-        }  # fmt: skip
+        }
 
     def decided_message(self, state: str, by: str | None) -> dict[str, Any]:
         """The request message replaced by its decision (no buttons), naming the requester."""
@@ -115,16 +131,26 @@ class ApprovalBook:
         self.keep_ms = settings.event_retention_s * 1000
 
     async def request(
-        self, event: EventRecord, requester: str, channel: str, command: str, verb: str,
+        self,
+        event: EventRecord,
+        requester: str,
+        channel: str,
+        command: str,
+        verb: str,
         approvers: list[str],
-    ) -> Approval:  # fmt: skip
+    ) -> Approval:
         approval_id = f"apr_{uuid.uuid4().hex}"
         deadline_ms = int(time.time() * 1000) + self.ttl_ms
         fields = {
-            "state": "pending", "requester": requester, "channel": channel,
-            "command": command, "verb": verb, "event": event.stored_json(),
-            "approvers": json.dumps(approvers), "deadline_ms": str(deadline_ms),
-        }  # fmt: skip
+            "state": "pending",
+            "requester": requester,
+            "channel": channel,
+            "command": command,
+            "verb": verb,
+            "event": event.stored_json(),
+            "approvers": json.dumps(approvers),
+            "deadline_ms": str(deadline_ms),
+        }
         key = keys.approval(approval_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)
@@ -153,26 +179,36 @@ class ApprovalBook:
         due = approval.event.not_before is not None and approval.event.not_before > now
         event = approval.event.model_copy(
             update={
-                "received_at": now, "updated_at": now,
+                "received_at": now,
+                "updated_at": now,
                 "status": "scheduled" if due else "queued",
                 "reply_to": reply_to or approval.event.reply_to,
-                "cause": approval.event.cause.model_copy(update={
-                    "approved_by": by,
-                    "reason": f"{approval.command} by {approval.requester}, approved by {by}",
-                }) if approval.event.cause else None,
+                "cause": approval.event.cause.model_copy(
+                    update={
+                        "approved_by": by,
+                        "reason": f"{approval.command} by {approval.requester}, approved by {by}",
+                    }
+                )
+                if approval.event.cause
+                else None,
             }
-        )  # fmt: skip
+        )
         scripts = self.acceptor.scripts
         code, state = await scripts.decide(
             keys=[
                 *scripts.accept_keys(keys.NO_IDEMPOTENCY, event.id, event.target),
-                keys.approval(approval.id), keys.APPROVALS,
+                keys.approval(approval.id),
+                keys.APPROVALS,
             ],
             args=[
                 *self.acceptor.accept_args(event, None, "", now_ms),
-                decision, by, str(now_ms), approval.id, str(self.keep_ms),
+                decision,
+                by,
+                str(now_ms),
+                approval.id,
+                str(self.keep_ms),
             ],
-        )  # fmt: skip
+        )
         state = state.decode() if isinstance(state, bytes) else str(state)
         if code == 2:
             return Decision(state, decided_now=False)

@@ -35,9 +35,13 @@ class Cancellation:
 def cancelled(record: EventRecord, by: str) -> EventRecord:
     now = utcnow()
     return record.model_copy(
-        update={"status": "cancelled", "updated_at": now, "next_attempt_at": None,
-                "cancelled_by": by}
-    )  # fmt: skip
+        update={
+            "status": "cancelled",
+            "updated_at": now,
+            "next_attempt_at": None,
+            "cancelled_by": by,
+        }
+    )
 
 
 class Canceller:
@@ -88,13 +92,26 @@ class Canceller:
         job_id = keys.job_id(record.id, int(number or 0))
         answer = await self.scripts.cancel(
             keys=[
-                keys.event(record.id), keys.dispatch_counter(record.id), keys.order(record.target),
-                self.scripts.queue_name, keys.SCHEDULED, keys.COUNTS, keys.arq_job(job_id),
-                keys.arq_in_progress(job_id), keys.arq_retry(job_id),
+                keys.event(record.id),
+                keys.dispatch_counter(record.id),
+                keys.order(record.target),
+                self.scripts.queue_name,
+                keys.SCHEDULED,
+                keys.COUNTS,
+                keys.arq_job(job_id),
+                keys.arq_in_progress(job_id),
+                keys.arq_retry(job_id),
             ],
             args=[
-                record.id, raw, number, done.stored_json(), job_id, int(time.time() * 1000),
-                self.job_expiry_ms, self.retention_ms, f"cancelled:{record.status}",
+                record.id,
+                raw,
+                number,
+                done.stored_json(),
+                job_id,
+                int(time.time() * 1000),
+                self.job_expiry_ms,
+                self.retention_ms,
+                f"cancelled:{record.status}",
             ],
-        )  # fmt: skip
+        )
         return answer.decode() if isinstance(answer, bytes) else str(answer)

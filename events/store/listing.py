@@ -134,9 +134,15 @@ async def event_page(
 ) -> Page:
     """Events, newest accepted first (GET /v1/events and the console's events page)."""
     return await scan_index(
-        redis, keys.EVENT_INDEX, limit=limit, cursor=cursor, since_ms=_ms(wanted.since),
-        until_ms=_ms(wanted.until), keep=wanted.keeps, max_scanned=max_scanned,
-    )  # fmt: skip
+        redis,
+        keys.EVENT_INDEX,
+        limit=limit,
+        cursor=cursor,
+        since_ms=_ms(wanted.since),
+        until_ms=_ms(wanted.until),
+        keep=wanted.keeps,
+        max_scanned=max_scanned,
+    )
 
 
 class _StatusOnly(BaseModel):
@@ -179,6 +185,11 @@ async def dead_letter_page(
 ) -> Page:
     """Dead events, newest death first, optionally of one type and within a time range."""
     return await scan_index(
-        redis, keys.DEAD_INDEX, limit=limit, cursor=cursor, since_ms=_ms(since),
-        until_ms=_ms(until), keep=lambda r: r.status == "dead" and event_type in (None, r.type),
-    )  # fmt: skip
+        redis,
+        keys.DEAD_INDEX,
+        limit=limit,
+        cursor=cursor,
+        since_ms=_ms(since),
+        until_ms=_ms(until),
+        keep=lambda r: r.status == "dead" and event_type in (None, r.type),
+    )

@@ -19,9 +19,19 @@ from expbridge.events.record import ErrorInfo, EventRecord
 log = structlog.get_logger("expbridge.store")
 # What is kept of a record that cannot be read in full: the fields that name it.
 SALVAGED_FIELDS = (
-    "id", "type", "source", "target", "status", "received_at", "updated_at", "attempts",
-    "replays", "requeued_at", "producer_id", "reply_to",
-)  # fmt: skip
+    "id",
+    "type",
+    "source",
+    "target",
+    "status",
+    "received_at",
+    "updated_at",
+    "attempts",
+    "replays",
+    "requeued_at",
+    "producer_id",
+    "reply_to",
+)
 UNREADABLE = "unreadable"
 
 

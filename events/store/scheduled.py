@@ -67,11 +67,14 @@ class DueEvents:
         queued = record.model_copy(update={"status": "queued", "updated_at": utcnow()})
         moved = await self.scripts.promote_due(
             keys=[
-                keys.SCHEDULED, keys.event(event_id), keys.order(record.target),
-                self.scripts.queue_name, keys.dispatch_counter(event_id),
+                keys.SCHEDULED,
+                keys.event(event_id),
+                keys.order(record.target),
+                self.scripts.queue_name,
+                keys.dispatch_counter(event_id),
             ],
             args=[event_id, raw, queued.stored_json(), now_ms, self.job_expiry_ms],
-        )  # fmt: skip
+        )
         if moved and self.callbacks is not None:
             await self.callbacks.event_outcome(queued, "due")
         return bool(moved)

@@ -67,9 +67,12 @@ class Submission:
 
 
 def build_record(
-    event_type: str, source: str, data: EventData | CallbackData, about: Submission,
+    event_type: str,
+    source: str,
+    data: EventData | CallbackData,
+    about: Submission,
     event_id: str | None = None,
-) -> EventRecord:  # fmt: skip
+) -> EventRecord:
     """The status record an event starts with (a Slack approval holds it until decided)."""
     now = utcnow()
     return EventRecord(

@@ -69,9 +69,11 @@ async def status(request: web.Request, command: SlashCommand) -> web.Response:
     aliases = request.app[keys.TARGET_ALIASES]
     target_key = resolve_ref(command.argument, aliases).ordering_key
     page = await scan_index(
-        request.app[keys.REDIS], redis_keys.EVENT_INDEX, limit=STATUS_LINES,
+        request.app[keys.REDIS],
+        redis_keys.EVENT_INDEX,
+        limit=STATUS_LINES,
         keep=lambda record: record.target == target_key,
-    )  # fmt: skip
+    )
     if not page.records:
         return ephemeral(f"No events for {target_key} in the bridge yet.")
     lines = [
@@ -158,9 +160,13 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
     if approvers is not None:  # four eyes: held until another person approves it
         held = build_record(event_type, SOURCE, event.data, about)
         approval = await request.app[keys.APPROVALS].request(
-            held, command.user_id, command.channel_id, f"{command.command} {command.text}",
-            command.verb, approvers,
-        )  # fmt: skip
+            held,
+            command.user_id,
+            command.channel_id,
+            f"{command.command} {command.text}",
+            command.verb,
+            approvers,
+        )
         structlog.contextvars.bind_contextvars(approval=approval.id, target=held.target)
         return web.json_response(approval.request_message())
     try:

@@ -47,14 +47,18 @@ def parse_click(body: bytes) -> Click:
     action = actions[0] if isinstance(actions, list) and actions else None
     user = payload.get("user") if isinstance(payload, dict) else None
     if (
-        not isinstance(payload, dict) or payload.get("type") != "block_actions"
-        or not isinstance(action, dict) or not isinstance(user, dict)
-    ):  # fmt: skip
+        not isinstance(payload, dict)
+        or payload.get("type") != "block_actions"
+        or not isinstance(action, dict)
+        or not isinstance(user, dict)
+    ):
         raise Problem(400, "Bad interaction", "expected a block_actions payload")
     return Click(
-        user_id=str(user.get("id", "")), action_id=str(action.get("action_id", "")),
-        approval_id=str(action.get("value", "")), response_url=str(payload.get("response_url", "")),
-    )  # fmt: skip
+        user_id=str(user.get("id", "")),
+        action_id=str(action.get("action_id", "")),
+        approval_id=str(action.get("value", "")),
+        response_url=str(payload.get("response_url", "")),
+    )
 
 
 def _note(text: str) -> dict[str, Any]:

@@ -38,9 +38,11 @@ async def slack_command(request: web.Request) -> web.Response:
     await verifier.verify(request.headers, body)
     command = parse_command(body)
     structlog.contextvars.bind_contextvars(
-        source=SOURCE, slack_user=command.user_id, slack_channel=command.channel_id,
+        source=SOURCE,
+        slack_user=command.user_id,
+        slack_channel=command.channel_id,
         verb=command.verb,
-    )  # fmt: skip
+    )
     refusal = app[keys.SETTINGS].slack.refusal_for(command.response_url)
     if refusal is not None:
         log.warning("slack response_url refused", reason=refusal)

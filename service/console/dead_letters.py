@@ -25,9 +25,13 @@ async def _page(
 ) -> web.Response:
     try:
         page = await dead_letter_page(
-            request.config_dict[keys.REDIS], limit=PAGE_SIZE, event_type=query.type,
-            since=query.since, until=query.until, cursor=query.cursor,
-        )  # fmt: skip
+            request.config_dict[keys.REDIS],
+            limit=PAGE_SIZE,
+            event_type=query.type,
+            since=query.since,
+            until=query.until,
+            cursor=query.cursor,
+        )
     except ValueError as error:
         problems.append(str(error))
         query = DeadLettersQuery()

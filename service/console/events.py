@@ -35,9 +35,13 @@ async def events_page(request: web.Request) -> web.Response:
         page = await event_page(redis, query.wanted, limit=PAGE_SIZE)
     counts = await status_counts(redis, since=query.since, until=query.until)
     context = {
-        "query": query, "page": page, "problems": problems, "statuses": STATUSES,
-        "counts": [(s, counts.get(s, 0)) for s in STATUSES], "total": sum(counts.values()),
-    }  # fmt: skip
+        "query": query,
+        "page": page,
+        "problems": problems,
+        "statuses": STATUSES,
+        "counts": [(s, counts.get(s, 0)) for s in STATUSES],
+        "total": sum(counts.values()),
+    }
     return render(request, "events.html", context, status=400 if problems else 200)
 
 

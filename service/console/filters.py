@@ -56,9 +56,13 @@ class EventsQuery(_Query):
     @property
     def wanted(self) -> EventFilter:
         return EventFilter(
-            status=self.status, type=self.type, source=self.source, target=self.target,
-            since=self.since, until=self.until,
-        )  # fmt: skip
+            status=self.status,
+            type=self.type,
+            source=self.source,
+            target=self.target,
+            since=self.since,
+            until=self.until,
+        )
 
 
 class DeadLettersQuery(_Query):

@@ -48,9 +48,11 @@ def _trigger(rule: Rule) -> str:
     if trigger.schedule is not None:
         return f"every {_duration(trigger.schedule)}"
     filters = {
-        "goal_id": trigger.goal_id, "metric": trigger.metric,
-        "value ≥": trigger.value_at_least, "value ≤": trigger.value_at_most,
-    }  # fmt: skip
+        "goal_id": trigger.goal_id,
+        "metric": trigger.metric,
+        "value ≥": trigger.value_at_least,
+        "value ≤": trigger.value_at_most,
+    }
     named = ", ".join(f"{k} {v}" for k, v in filters.items() if v is not None)
     return f"on {trigger.event}" + (f" ({named})" if named else "")
 
@@ -70,13 +72,17 @@ async def rules_page(request: web.Request) -> web.Response:
     settings = request.config_dict[keys.SETTINGS]
     rules = []
     for rule in request.app[RULES]:
-        rules.append({
-            "name": rule.name, "trigger": _trigger(rule), "targets": rule.targets or ["any"],
-            "actions": [a.event or "notify" for a in rule.actions],
-            "when": rule.when.model_dump(exclude_defaults=True),
-            "dry_run": rule.dry_run or settings.rules.dry_run,
-            "next": await _next_run(request, rule),
-        })  # fmt: skip
+        rules.append(
+            {
+                "name": rule.name,
+                "trigger": _trigger(rule),
+                "targets": rule.targets or ["any"],
+                "actions": [a.event or "notify" for a in rule.actions],
+                "when": rule.when.model_dump(exclude_defaults=True),
+                "dry_run": rule.dry_run or settings.rules.dry_run,
+                "next": await _next_run(request, rule),
+            }
+        )
     wanted_rule = request.query.get("rule") or None
     wanted_outcome = request.query.get("outcome") or None
     if wanted_outcome not in (None, *OUTCOMES):
@@ -92,28 +98,35 @@ async def rules_page(request: web.Request) -> web.Response:
         }
         evaluations.append(row)
     context = {
-        "rules": rules, "evaluations": evaluations, "outcomes": OUTCOMES,
-        "wanted_rule": wanted_rule, "wanted_outcome": wanted_outcome,
-    }  # fmt: skip
+        "rules": rules,
+        "evaluations": evaluations,
+        "outcomes": OUTCOMES,
+        "wanted_rule": wanted_rule,
+        "wanted_outcome": wanted_outcome,
+    }
     return render(request, "rules.html", context)
 
 
 async def _error_share(request: web.Request, provider: str) -> tuple[int, int]:
     page = await event_page(
-        request.config_dict[keys.REDIS], EventFilter(target=f"{provider}:"),
-        limit=RECENT_EVENTS, max_scanned=RECENT_SCANNED,
-    )  # fmt: skip
+        request.config_dict[keys.REDIS],
+        EventFilter(target=f"{provider}:"),
+        limit=RECENT_EVENTS,
+        max_scanned=RECENT_SCANNED,
+    )
     failed = sum(1 for r in page.records if r.last_error is not None)
     return failed, len(page.records)
 
 
 def _callback_destinations(settings: Settings) -> list[str]:
     """The hosts the sources' callback subscriptions go to, each paced like a provider."""
-    return sorted({
-        destination(subscription.url)
-        for credentials in settings.sources.values()
-        for subscription in credentials.subscriptions
-    })  # fmt: skip
+    return sorted(
+        {
+            destination(subscription.url)
+            for credentials in settings.sources.values()
+            for subscription in credentials.subscriptions
+        }
+    )
 
 
 @routes.get("/providers", name="providers")
@@ -125,14 +138,24 @@ async def providers_page(request: web.Request) -> web.Response:
         # Callbacks' lines are per subscription, not per host: their share is over all of them.
         prefix = "callback" if provider.startswith("callback:") else provider
         failed, seen = await _error_share(request, prefix)
-        providers.append({
-            "name": provider, "pace": settings.pace.of(provider),
-            "state": await provider_state(redis, provider), "failed": failed, "seen": seen,
-            "share_of": "callbacks" if prefix == "callback" else "events",
-        })  # fmt: skip
+        providers.append(
+            {
+                "name": provider,
+                "pace": settings.pace.of(provider),
+                "state": await provider_state(redis, provider),
+                "failed": failed,
+                "seen": seen,
+                "share_of": "callbacks" if prefix == "callback" else "events",
+            }
+        )
     jobs, dead = await queue_depths(redis, settings.queue_name)
     counts = await status_counts(redis)
     waiting = sum(counts.get(s, 0) for s in ("queued", "retrying", "running"))
-    context = {"providers": providers, "jobs": jobs, "dead": dead, "waiting": waiting,
-               "counts": sorted(counts.items())}  # fmt: skip
+    context = {
+        "providers": providers,
+        "jobs": jobs,
+        "dead": dead,
+        "waiting": waiting,
+        "counts": sorted(counts.items()),
+    }
     return render(request, "providers.html", context)

@@ -66,9 +66,14 @@ def set_cookie(
     request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
 ) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="Strict",
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
         secure=is_https(request),
-    )  # fmt: skip
+    )
 
 
 def clear_cookie(response: web.StreamResponse, name: str) -> None:

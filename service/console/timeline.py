@@ -10,11 +10,27 @@ from expbridge.events.record import EventRecord
 
 # Status-record fields the event page shows in their own places; any other field (trace_id,
 # not_before, ...) is listed as it is.
-SHOWN_FIELDS = frozenset({
-    "id", "type", "source", "target", "status", "received_at", "updated_at", "attempts",
-    "next_attempt_at", "steps", "last_error", "result", "replays", "requeued_at", "cause",
-    "producer_id", "time",
-})  # fmt: skip
+SHOWN_FIELDS = frozenset(
+    {
+        "id",
+        "type",
+        "source",
+        "target",
+        "status",
+        "received_at",
+        "updated_at",
+        "attempts",
+        "next_attempt_at",
+        "steps",
+        "last_error",
+        "result",
+        "replays",
+        "requeued_at",
+        "cause",
+        "producer_id",
+        "time",
+    }
+)
 
 
 @dataclass
@@ -55,9 +71,13 @@ def timeline(record: EventRecord) -> list[Entry]:
         previous = step.finished_at or previous
     if record.status == "retrying":
         entries.append(
-            Entry(record.next_attempt_at, "next attempt", {"attempts so far": record.attempts},
-                  tone="wait")
-        )  # fmt: skip
+            Entry(
+                record.next_attempt_at,
+                "next attempt",
+                {"attempts so far": record.attempts},
+                tone="wait",
+            )
+        )
     if record.is_terminal:
         detail = {
             "attempts": record.attempts,

@@ -29,21 +29,26 @@ REF = "#/components/schemas/{model}"
 PATH_PARAM = re.compile(r"{([^}/:]+)(?::[^}]*)?}")
 SECURITY_SCHEMES = {
     "sourceToken": {
-        "type": "http", "scheme": "bearer",
+        "type": "http",
+        "scheme": "bearer",
         "description": "a source's token (EXPBRIDGE_SOURCES or the config file)",
     },
     "adminToken": {"type": "http", "scheme": "bearer", "description": "EXPBRIDGE_ADMIN_TOKEN"},
     "metricsToken": {"type": "http", "scheme": "bearer", "description": "EXPBRIDGE_METRICS_TOKEN"},
     "slackSignature": {
-        "type": "apiKey", "in": "header", "name": "X-Slack-Signature",
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Slack-Signature",
         "description": "Slack's v0 request signature made with EXPBRIDGE_SLACK__SIGNING_SECRET",
     },
     "webhookSignature": {
-        "type": "apiKey", "in": "header", "name": "webhook-signature",
+        "type": "apiKey",
+        "in": "header",
+        "name": "webhook-signature",
         "description": "Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature "
         "made with the source's whsec_ secret",
     },
-}  # fmt: skip
+}
 EXAMPLE_EVENT = {
     "type": "experiment.start",
     "id": "evt-2026-11-22-0001",
@@ -166,9 +171,11 @@ class OpenApiBuilder:
         ]
         if doc is None:  # still listed, so nothing registered is ever invisible
             return {
-                "operationId": handler_name, "summary": "(undocumented)", "parameters": parameters,
+                "operationId": handler_name,
+                "summary": "(undocumented)",
+                "parameters": parameters,
                 "responses": {"default": {"description": "not described yet"}},
-            }  # fmt: skip
+            }
         if doc.query is not None:
             query = self.schemas[self.names[doc.query]]
             required = set(query.get("required", []))
@@ -177,10 +184,15 @@ class OpenApiBuilder:
                 for name, schema in query["properties"].items()
             ]
         parameters += [
-            {"name": name, "in": "header", "required": False, "description": text,
-             "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": text,
+                "schema": {"type": "string"},
+            }
             for name, text in doc.headers.items()
-        ]  # fmt: skip
+        ]
         operation: dict[str, Any] = {
             "operationId": handler_name,
             "summary": doc.summary,

@@ -66,9 +66,12 @@ async def replay_selection(
         candidates = selection.ids[: selection.limit]
     else:
         page = await dead_letter_page(
-            redis, limit=selection.limit, event_type=selection.type,
-            since=selection.since, until=selection.until,
-        )  # fmt: skip
+            redis,
+            limit=selection.limit,
+            event_type=selection.type,
+            since=selection.since,
+            until=selection.until,
+        )
         candidates = [r.id for r in page.records]
     return await replayer.replay_many(candidates)
 
@@ -78,9 +81,12 @@ def _parse(model: type[M], raw: dict[str, Any], where: str) -> M:
         return model.model_validate(raw)
     except ValidationError as error:
         raise Problem(
-            422, "Invalid request", f"the {where} is invalid", slug="validation",
+            422,
+            "Invalid request",
+            f"the {where} is invalid",
+            slug="validation",
             errors=field_errors(error),
-        ) from None  # fmt: skip
+        ) from None
 
 
 def _page_body(page: Page) -> dict[str, Any]:
@@ -93,9 +99,11 @@ async def list_events(request: web.Request) -> web.Response:
     query = _parse(EventQuery, dict(request.query), "query")
     try:
         page = await event_page(
-            request.app[keys.REDIS], EventFilter(status=query.status, type=query.type),
-            limit=query.limit, cursor=query.cursor,
-        )  # fmt: skip
+            request.app[keys.REDIS],
+            EventFilter(status=query.status, type=query.type),
+            limit=query.limit,
+            cursor=query.cursor,
+        )
     except BadCursor as error:
         raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
     return web.json_response(_page_body(page))
@@ -120,9 +128,13 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     query = _parse(DeadLetterQuery, dict(request.query), "query")
     try:
         page = await dead_letter_page(
-            request.app[keys.REDIS], limit=query.limit, event_type=query.type,
-            since=query.since, until=query.until, cursor=query.cursor,
-        )  # fmt: skip
+            request.app[keys.REDIS],
+            limit=query.limit,
+            event_type=query.type,
+            since=query.since,
+            until=query.until,
+            cursor=query.cursor,
+        )
     except BadCursor as error:
         raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
     return web.json_response(_page_body(page))

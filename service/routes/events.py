@@ -197,9 +197,11 @@ async def cancel_event(request: web.Request) -> web.Response:
         raise Problem(404, "Not found", f"no event {event_id!r}")
     if done.outcome == "running":
         raise Problem(
-            409, "Event running", f"event {event_id!r} is running: it may already be upstream",
+            409,
+            "Event running",
+            f"event {event_id!r} is running: it may already be upstream",
             slug="event-running",
-        )  # fmt: skip
+        )
     if done.outcome == "finished":
         finished = f"event {event_id!r} has already finished ({done.record.status})"
         raise Problem(409, "Event finished", finished, slug="event-finished")

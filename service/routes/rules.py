@@ -32,9 +32,12 @@ async def list_evaluations(request: web.Request) -> web.Response:
         query = EvaluationQuery.model_validate(dict(request.query))
     except ValidationError as error:
         raise Problem(
-            422, "Invalid request", "the query is invalid", slug="validation",
+            422,
+            "Invalid request",
+            "the query is invalid",
+            slug="validation",
             errors=field_errors(error),
-        ) from None  # fmt: skip
+        ) from None
     found = await request.app[keys.RULE_LOG].recent(
         query.limit, rule=query.rule, target=query.target, outcome=query.outcome
     )

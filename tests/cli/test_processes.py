@@ -61,10 +61,21 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 async def send_and_wait(env: dict[str, str], url: str, *extra: str) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
-        EXPBRIDGE, "send", "experiment.start", "--target", "qonversion:exp_demo",
-        "--url", url, "--wait", "--timeout", "20", *extra,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        EXPBRIDGE,
+        "send",
+        "experiment.start",
+        "--target",
+        "qonversion:exp_demo",
+        "--url",
+        url,
+        "--wait",
+        "--timeout",
+        "20",
+        *extra,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await proc.communicate()
     text = out.decode()
     assert proc.returncode == 0, text

@@ -126,10 +126,11 @@ async def test_serve_finishes_the_request_in_flight_and_refuses_new_ones(
         async with aiohttp.ClientSession() as session:
             in_flight = asyncio.create_task(
                 session.post(
-                    f"{url}/v1/events", json=start_event("exp_1"),
+                    f"{url}/v1/events",
+                    json=start_event("exp_1"),
                     headers={"Authorization": f"Bearer {SOURCE_TOKEN}"},
                 )
-            )  # fmt: skip
+            )
             await until(lambda: held_writes(redis), "the accept never reached Redis")
             signalled = time.monotonic()
             serve.send_signal(signal.SIGTERM)
@@ -161,10 +162,13 @@ async def test_worker_finishes_its_running_job_and_leaves_the_rest_queued(
     await add_fault(sandbox.url, path_prefix=STATUS.format("exp_slow"), delay_s=1.5, count=1)
     metrics_port = free_port()
     env = worker_env(
-        tmp_path, redis_url, sandbox,
-        EXPBRIDGE_WORKER__SHUTDOWN_WAIT_S="8", EXPBRIDGE_WORKER__MAX_JOBS="1",
+        tmp_path,
+        redis_url,
+        sandbox,
+        EXPBRIDGE_WORKER__SHUTDOWN_WAIT_S="8",
+        EXPBRIDGE_WORKER__MAX_JOBS="1",
         EXPBRIDGE_WORKER__METRICS_PORT=str(metrics_port),
-    )  # fmt: skip
+    )
     log = tmp_path / "worker.log"
     slow = await post(ingress, "exp_slow")
     worker = spawn(["worker"], env, log)

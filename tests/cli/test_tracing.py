@@ -24,8 +24,13 @@ async def test_one_trace_from_the_post_to_the_provider(
     for experiment_id in ("exp_t1", "exp_t2", "exp_t3", "exp_t4"):
         await seed_experiment(sandbox_process, experiment_id)
     # The first set_status of exp_t1 answers 503: the step is retried in a second attempt.
-    await add_fault(sandbox_process, method="POST", status=503, count=1,
-                    path_prefix="/qonversion/v4/experiments/exp_t1/status")  # fmt: skip
+    await add_fault(
+        sandbox_process,
+        method="POST",
+        status=503,
+        count=1,
+        path_prefix="/qonversion/v4/experiments/exp_t1/status",
+    )
     producer = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
     structured = ("11111111111111111111111111111111", "2222222222222222")
     binary = ("33333333333333333333333333333333", "4444444444444444")
@@ -38,20 +43,30 @@ async def test_one_trace_from_the_post_to_the_provider(
     async with Bridge(tmp_path, redis_url, sandbox_process, **otel) as bridge:
         plain = await bridge.post(start("exp_t1"), {"traceparent": traceparent(*producer)})
         # Structured mode: the CloudEvents extension wins over the transport's header.
-        cloudevent = {"specversion": "1.0", "id": "ce-1", "source": "/growth",
-                      **start("exp_t2"), "traceparent": traceparent(*structured)}  # fmt: skip
-        ce_headers = {"Content-Type": "application/cloudevents+json",
-                      "traceparent": traceparent("9" * 32, "9" * 16)}  # fmt: skip
+        cloudevent = {
+            "specversion": "1.0",
+            "id": "ce-1",
+            "source": "/growth",
+            **start("exp_t2"),
+            "traceparent": traceparent(*structured),
+        }
+        ce_headers = {
+            "Content-Type": "application/cloudevents+json",
+            "traceparent": traceparent("9" * 32, "9" * 16),
+        }
         first = await bridge.post(cloudevent, ce_headers)
         # The same event again under another trace is the same event (not a 422).
         again = {**cloudevent, "traceparent": traceparent("5" * 32, "5" * 16)}
         replay = await bridge.post(again, ce_headers)
         assert (replay["id"], replay["replayed"]) == (first["id"], True)
         binary_headers = {
-            "Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": "ce-2",
-            "ce-source": "/growth", "ce-type": "experiment.start",
+            "Content-Type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": "ce-2",
+            "ce-source": "/growth",
+            "ce-type": "experiment.start",
             "ce-traceparent": traceparent(*binary),
-        }  # fmt: skip
+        }
         in_binary = await bridge.post(start("exp_t3")["data"], binary_headers)
         body = slash_command("start qonversion:exp_t4", f"{bridge.url}/nowhere")
         async with bridge.session.post(
@@ -151,8 +166,11 @@ async def test_off_when_unset_but_the_producers_trace_passes_through(
     await seed_experiment(sandbox_process, "exp_off2")
     producer = ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb")
     # The SDK disabled with an endpoint set, as with none at all: nothing leaves the process.
-    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_SDK_DISABLED": "true",
-            "OTEL_BSP_SCHEDULE_DELAY": "50"}  # fmt: skip
+    otel = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_SDK_DISABLED": "true",
+        "OTEL_BSP_SCHEDULE_DELAY": "50",
+    }
     async with Bridge(tmp_path, redis_url, sandbox_process, **otel) as bridge:
         traced = await bridge.post(start("exp_off1"), {"traceparent": traceparent(*producer)})
         untraced = await bridge.post(start("exp_off2"), {})

@@ -16,17 +16,27 @@ from tests.otlp_receiver import OtlpReceiver
 
 RULE = {
     "name": "pause-on-refund-spike",
-    "trigger": {"event": "goal.threshold_reached", "goal_id": "refunds", "metric": "rate",
-                "value_at_least": 0.05},
+    "trigger": {
+        "event": "goal.threshold_reached",
+        "goal_id": "refunds",
+        "metric": "rate",
+        "value_at_least": 0.05,
+    },
     "when": {"min_runtime_days": 1},
     "actions": [{"event": "experiment.pause"}],
-}  # fmt: skip
+}
 
 
 def threshold(experiment_id: str) -> dict[str, Any]:
     target = {"provider": "qonversion", "experiment_id": experiment_id}
-    data = {"target": target, "goal_id": "refunds", "metric": "rate", "value": 0.07,
-            "threshold": 0.05, "direction": "above"}  # fmt: skip
+    data = {
+        "target": target,
+        "goal_id": "refunds",
+        "metric": "rate",
+        "value": 0.07,
+        "threshold": 0.05,
+        "direction": "above",
+    }
     return {"type": "goal.threshold_reached", "data": data}
 
 

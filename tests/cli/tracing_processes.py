@@ -35,26 +35,45 @@ class Bridge:
     """`serve` and `worker` as separate processes against one Redis and the sandbox process."""
 
     def __init__(
-        self, tmp_path: Path, redis_url: str, sandbox_url: str,
-        rules: list[dict[str, Any]] | None = None, **otel: str,
-    ) -> None:  # fmt: skip
+        self,
+        tmp_path: Path,
+        redis_url: str,
+        sandbox_url: str,
+        rules: list[dict[str, Any]] | None = None,
+        **otel: str,
+    ) -> None:
         config = tmp_path / "expbridge.yaml"
-        config.write_text(yaml.safe_dump({"rules": rules or [], "chatops": {"slack": {
-            "permissions": [{"users": ["*"], "commands": ["start", "pause", "stop", "status"]}],
-        }}}))  # fmt: skip
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "rules": rules or [],
+                    "chatops": {
+                        "slack": {
+                            "permissions": [
+                                {"users": ["*"], "commands": ["start", "pause", "stop", "status"]}
+                            ],
+                        }
+                    },
+                }
+            )
+        )
         self.port = free_port()
         self.env = base_env(
-            tmp_path, EXPBRIDGE_PORT=str(self.port), EXPBRIDGE_REDIS_URL=redis_url,
+            tmp_path,
+            EXPBRIDGE_PORT=str(self.port),
+            EXPBRIDGE_REDIS_URL=redis_url,
             EXPBRIDGE_SOURCES=json.dumps({"growth": {"token": SOURCE_TOKEN}}),
-            EXPBRIDGE_ADMIN_TOKEN=ADMIN_TOKEN, EXPBRIDGE_CONFIG=str(config),
+            EXPBRIDGE_ADMIN_TOKEN=ADMIN_TOKEN,
+            EXPBRIDGE_CONFIG=str(config),
             EXPBRIDGE_QONVERSION__SECRET_KEY=SANDBOX_KEY,
             EXPBRIDGE_QONVERSION__BASE_URL=f"{sandbox_url}/qonversion/v4",
             EXPBRIDGE_SANDBOX_URL=sandbox_url,
-            EXPBRIDGE_RETRY__BASE_DELAY_S="0.05", EXPBRIDGE_RETRY__MAX_DELAY_S="0.2",
+            EXPBRIDGE_RETRY__BASE_DELAY_S="0.05",
+            EXPBRIDGE_RETRY__MAX_DELAY_S="0.2",
             EXPBRIDGE_SLACK__SIGNING_SECRET=SIGNING_SECRET,
             EXPBRIDGE_SLACK__ALLOWED_HOSTS='["127.0.0.1"]',
             **otel,
-        )  # fmt: skip
+        )
         self.logs = {"serve": tmp_path / "serve.log", "worker": tmp_path / "worker.log"}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.url = f"http://127.0.0.1:{self.port}"

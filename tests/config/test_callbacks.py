@@ -34,17 +34,24 @@ def test_one_url_in_settings_is_the_default_subscription() -> None:
         ({"callbacks": [{"url": "https://u:p@h.example.com", "secrets": [SECRET]}]}, "user info"),
         ({"callbacks": [{"url": "https://h.example.com", "secrets": []}]}, "at least 1"),
         (
-            {"callbacks": [{"url": "https://h.example.com", "secrets": [SECRET],
-                            "outcomes": ["finished"]}]},
+            {
+                "callbacks": [
+                    {"url": "https://h.example.com", "secrets": [SECRET], "outcomes": ["finished"]}
+                ]
+            },
             "succeeded",
         ),
         (
-            {"callbacks": [{"url": "https://a.example.com", "secrets": [SECRET]},
-                           {"url": "https://b.example.com", "secrets": [SECRET]}]},
+            {
+                "callbacks": [
+                    {"url": "https://a.example.com", "secrets": [SECRET]},
+                    {"url": "https://b.example.com", "secrets": [SECRET]},
+                ]
+            },
             "unique",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_subscriptions_stop_start_up(growth: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match="EXPBRIDGE_SOURCES") as error:
         load_settings(sources=sources(**growth))

@@ -47,8 +47,10 @@ def test_the_example_file_loads_and_compiles() -> None:
     settings = load_settings(config=EXAMPLE, slack={"notify_webhook_url": HOOK})
     book = compile_rules(load_config(settings), settings)
     assert [r.name for r in book.scheduled] == [
-        "stop-when-significant", "pause-losers-preview", "pause-on-srm"
-    ]  # fmt: skip
+        "stop-when-significant",
+        "pause-losers-preview",
+        "pause-on-srm",
+    ]
     assert book.scheduled[0].rule.when.significant == "better"
     assert [r.name for r in book.on_threshold] == ["pause-on-refund-spike"]
     stop = book.scheduled[0]
@@ -60,51 +62,81 @@ def test_the_example_file_loads_and_compiles() -> None:
 
 
 def test_global_dry_run_makes_every_rule_dry(tmp_path: Path) -> None:
-    settings = load_settings(config=write(tmp_path, {"rules": [schedule_rule()]}),
-                             rules={"dry_run": True})  # fmt: skip
+    settings = load_settings(
+        config=write(tmp_path, {"rules": [schedule_rule()]}), rules={"dry_run": True}
+    )
     assert compile_rules(load_config(settings), settings).rules[0].dry_run
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"when": {"confidence_at_least": 1.5}},
-         "rule 'stop-winner' (rules[0]): when.confidence_at_least: Input should be less than"),
+        (
+            {"when": {"confidence_at_least": 1.5}},
+            "rule 'stop-winner' (rules[0]): when.confidence_at_least: Input should be less than",
+        ),
         ({"trigger": {"schedule": "soon"}}, "rule 'stop-winner' (rules[0]): trigger.schedule: "),
-        ({"trigger": {"schedule": "1h", "event": "goal.threshold_reached"}},
-         "rule 'stop-winner' (rules[0]): trigger: a trigger has either schedule"),
+        (
+            {"trigger": {"schedule": "1h", "event": "goal.threshold_reached"}},
+            "rule 'stop-winner' (rules[0]): trigger: a trigger has either schedule",
+        ),
         ({"targets": []}, "rule 'stop-winner' (rules[0]): a schedule rule needs targets"),
         ({"when": {}}, "rule 'stop-winner' (rules[0]): a schedule rule needs a condition"),
         ({"actions": []}, "rule 'stop-winner' (rules[0]): actions: List should have at least 1"),
-        ({"actions": [{"event": "experiment.stop", "notify": "x"}]},
-         "rule 'stop-winner' (rules[0]): actions.0: an action has either event"),
-        ({"actions": [{"event": "experiment.update", "data": {"target": {}}}]},
-         "actions.0: data.target is not allowed"),
+        (
+            {"actions": [{"event": "experiment.stop", "notify": "x"}]},
+            "rule 'stop-winner' (rules[0]): actions.0: an action has either event",
+        ),
+        (
+            {"actions": [{"event": "experiment.update", "data": {"target": {}}}]},
+            "actions.0: data.target is not allowed",
+        ),
         ({"name": "Stop Winner"}, "rule 'Stop Winner' (rules[0]): name: String should match"),
         ({"cooldown": "-1h"}, "cooldown: "),
         ({"dryrun": True}, "rule 'stop-winner' (rules[0]): dryrun: Extra inputs are not permitted"),
-        ({"trigger": {"event": "goal.threshold_reached"}, "targets": [],
-          "when": {"confidence_at_least": 0.9}},
-         "when.confidence_at_least: an event rule takes only the guardrails"),
+        (
+            {
+                "trigger": {"event": "goal.threshold_reached"},
+                "targets": [],
+                "when": {"confidence_at_least": 0.9},
+            },
+            "when.confidence_at_least: an event rule takes only the guardrails",
+        ),
         ({"trigger": {"event": "experiment.start"}}, "trigger.event: Input should be"),
-        ({"when": {"significant": "better", "alpha": 0.6}},
-         "rule 'stop-winner' (rules[0]): when.alpha: alpha is the false-stop rate, in (0, 0.5]"),
+        (
+            {"when": {"significant": "better", "alpha": 0.6}},
+            "rule 'stop-winner' (rules[0]): when.alpha: alpha is the false-stop rate, in (0, 0.5]",
+        ),
         ({"when": {"significant": "better", "alpha": 0}}, "when.alpha: alpha is the false-stop"),
-        ({"when": {"significant": "better", "mixing_sd": 0}},
-         "rule 'stop-winner' (rules[0]): when.mixing_sd: the mixing parameter must be positive"),
-        ({"when": {"significant": "better", "srm_p_below": 1}},
-         "rule 'stop-winner' (rules[0]): when.srm_p_below: the SRM threshold is a p-value in "
-         "(0, 1)"),
-        ({"when": {"significant": "better", "planned_split": {"a": 50, "b": 40}}},
-         "rule 'stop-winner' (rules[0]): when.planned_split: the planned split's percentages "
-         "add up to 90, not 100"),
+        (
+            {"when": {"significant": "better", "mixing_sd": 0}},
+            "rule 'stop-winner' (rules[0]): when.mixing_sd: the mixing parameter must be positive",
+        ),
+        (
+            {"when": {"significant": "better", "srm_p_below": 1}},
+            "rule 'stop-winner' (rules[0]): when.srm_p_below: the SRM threshold is a p-value in "
+            "(0, 1)",
+        ),
+        (
+            {"when": {"significant": "better", "planned_split": {"a": 50, "b": 40}}},
+            "rule 'stop-winner' (rules[0]): when.planned_split: the planned split's percentages "
+            "add up to 90, not 100",
+        ),
         ({"when": {"significant": "sideways"}}, "when.significant: Input should be 'better'"),
-        ({"trigger": {"event": "goal.threshold_reached"}, "targets": [],
-          "when": {"srm_p_below": 0.01}}, "when.srm_p_below and when.planned_split are for"),
-        ({"when": {"min_runtime_days": 7, "alpha": 0.01}},
-         "when: alpha goes with significant (better, worse or either)"),
+        (
+            {
+                "trigger": {"event": "goal.threshold_reached"},
+                "targets": [],
+                "when": {"srm_p_below": 0.01},
+            },
+            "when.srm_p_below and when.planned_split are for",
+        ),
+        (
+            {"when": {"min_runtime_days": 7, "alpha": 0.01}},
+            "when: alpha goes with significant (better, worse or either)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_structure_errors_name_the_rule_and_field(
     tmp_path: Path, changes: dict[str, Any], expected: str
 ) -> None:
@@ -119,20 +151,32 @@ def test_structure_errors_name_the_rule_and_field(
     [
         ({"targets": ["nowhere"]}, "targets[0]: unknown target 'nowhere'"),
         ({"targets": ["github:x"]}, "targets[0]: unknown provider 'github'"),
-        ({"actions": [{"event": "experiment.explode"}]},
-         "actions[0].event: unknown event type 'experiment.explode'"),
-        ({"actions": [{"event": "experiment.archive"}]},
-         "actions[0].event: experiment.archive is not supported by qonversion"),
-        ({"actions": [{"event": "experiment.update", "data": {"changes": {"bogus": 1}}}]},
-         "actions[0].data.changes.bogus: Extra inputs are not permitted"),
-        ({"actions": [{"event": "goal.threshold_reached"}]},
-         "actions[0].event: a rule cannot emit"),
-        ({"actions": [{"notify": "hello"}]},
-         "actions[0].notify: no webhook_url, and EXPBRIDGE_SLACK__NOTIFY_WEBHOOK_URL is unset"),
-        ({"actions": [{"notify": {"text": "hi", "webhook_url": "https://evil.example/x"}}]},
-         "actions[0].notify.webhook_url: host evil.example is not in"),
+        (
+            {"actions": [{"event": "experiment.explode"}]},
+            "actions[0].event: unknown event type 'experiment.explode'",
+        ),
+        (
+            {"actions": [{"event": "experiment.archive"}]},
+            "actions[0].event: experiment.archive is not supported by qonversion",
+        ),
+        (
+            {"actions": [{"event": "experiment.update", "data": {"changes": {"bogus": 1}}}]},
+            "actions[0].data.changes.bogus: Extra inputs are not permitted",
+        ),
+        (
+            {"actions": [{"event": "goal.threshold_reached"}]},
+            "actions[0].event: a rule cannot emit",
+        ),
+        (
+            {"actions": [{"notify": "hello"}]},
+            "actions[0].notify: no webhook_url, and EXPBRIDGE_SLACK__NOTIFY_WEBHOOK_URL is unset",
+        ),
+        (
+            {"actions": [{"notify": {"text": "hi", "webhook_url": "https://evil.example/x"}}]},
+            "actions[0].notify.webhook_url: host evil.example is not in",
+        ),
     ],
-)  # fmt: skip
+)
 def test_catalog_and_target_errors_name_the_rule_and_field(
     tmp_path: Path, changes: dict[str, Any], expected: str
 ) -> None:
@@ -172,10 +216,14 @@ def test_durations() -> None:
 
 
 def test_slack_permissions_and_hosts() -> None:
-    chatops = SlackChatOps.model_validate({"permissions": [
-        {"users": ["U1"], "channels": ["C1"], "commands": ["stop"]},
-        {"users": ["*"], "commands": ["status"]},
-    ]})  # fmt: skip
+    chatops = SlackChatOps.model_validate(
+        {
+            "permissions": [
+                {"users": ["U1"], "channels": ["C1"], "commands": ["stop"]},
+                {"users": ["*"], "commands": ["status"]},
+            ]
+        }
+    )
     assert chatops.allows("U1", "C1", "stop")
     assert not chatops.allows("U1", "C2", "stop")
     assert not chatops.allows("U2", "C1", "stop")
@@ -192,8 +240,9 @@ def test_slack_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("EXPBRIDGE_SLACK__ALLOWED_HOSTS", "hooks.slack.com, 127.0.0.1")
     slack = load_settings().slack
     assert slack.signing_secret is not None and slack.allowed_hosts == [
-        "hooks.slack.com", "127.0.0.1"
-    ]  # fmt: skip
+        "hooks.slack.com",
+        "127.0.0.1",
+    ]
     monkeypatch.setenv("EXPBRIDGE_SLACK__DEAD_LETTER_WEBHOOK_URL", "https://evil.example/x")
     with pytest.raises(ConfigError, match="EXPBRIDGE_SLACK: dead_letter_webhook_url: host"):
         load_settings()

@@ -53,9 +53,14 @@ def test_unset_or_unsupported_leaves_the_no_op_tracer() -> None:
 
 @pytest.mark.parametrize(
     "carrier",
-    [None, {}, {"traceparent": "garbage"}, {"traceparent": 7},
-     {"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}],
-)  # fmt: skip
+    [
+        None,
+        {},
+        {"traceparent": "garbage"},
+        {"traceparent": 7},
+        {"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"},
+    ],
+)
 def test_no_or_malformed_context_is_none(carrier: Any) -> None:
     assert context_from(carrier) is None
 

@@ -45,19 +45,32 @@ async def run_pass(
     base_url: str, token: str, selection: tuple[str, ...], args: argparse.Namespace, workdir: Path
 ) -> int:
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{base_url}/openapi.json",
-        "--url", base_url,
-        "--header", f"Authorization: Bearer {token}",
-        "--checks", ",".join(CHECKS),
-        "--phases", "examples,coverage,fuzzing",
-        "--max-examples", str(args.max_examples),
-        "--seed", str(args.seed),
-        "--workers", "1",
-        "--request-timeout", "10",
-        "--generation-database", "none",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{base_url}/openapi.json",
+        "--url",
+        base_url,
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        ",".join(CHECKS),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(args.max_examples),
+        "--seed",
+        str(args.seed),
+        "--workers",
+        "1",
+        "--request-timeout",
+        "10",
+        "--generation-database",
+        "none",
         "--no-color",
         *selection,
-    ]  # fmt: skip
+    ]
     # Run in the scratch directory so schemathesis's .schemathesis/ cache stays out of the tree.
     env = {
         **os.environ,

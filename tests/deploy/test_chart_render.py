@@ -135,9 +135,15 @@ SECRETS = {
     "metricsToken": "metrics-SENTINEL-9",
 }
 SECRET_STRINGS = [
-    "SENTINEL-1", "SENTINEL-2", "whsec_S3", "SENTINEL-4", "SENTINEL-5", "SENTINEL-6",
-    "SENTINEL-8", "SENTINEL-9",
-]  # fmt: skip
+    "SENTINEL-1",
+    "SENTINEL-2",
+    "whsec_S3",
+    "SENTINEL-4",
+    "SENTINEL-5",
+    "SENTINEL-6",
+    "SENTINEL-8",
+    "SENTINEL-9",
+]
 
 
 def test_secret_values_reach_pods_only_through_the_secret() -> None:

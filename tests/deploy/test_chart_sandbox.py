@@ -83,10 +83,13 @@ def test_the_rendered_sandbox_command_serves_the_notes_first_event(tmp_path: Pat
     port = free_port()
     # Loopback and a free port instead of the pod's 0.0.0.0:8090; everything else as rendered.
     args = [
-        "--host=127.0.0.1" if arg.startswith("--host=") else
-        f"--port={port}" if arg.startswith("--port=") else arg
+        "--host=127.0.0.1"
+        if arg.startswith("--host=")
+        else f"--port={port}"
+        if arg.startswith("--port=")
+        else arg
         for arg in box["args"]
-    ]  # fmt: skip
+    ]
     assert args != box["args"] and box["command"] == ["expbridge"]
     log = tmp_path / "sandbox.log"
     with log.open("wb") as out:

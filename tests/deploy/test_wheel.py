@@ -13,10 +13,22 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_pip_install_adds_only_expbridge_and_its_package_data(tmp_path: Path) -> None:
     target = tmp_path / "site-packages"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-cache-dir",
-         "--target", str(target), str(REPO_ROOT)],
-        check=True, timeout=240, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-cache-dir",
+            "--target",
+            str(target),
+            str(REPO_ROOT),
+        ],
+        check=True,
+        timeout=240,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
     names = {
         path.name.removesuffix(".py")
         for path in target.iterdir()
@@ -32,10 +44,17 @@ def test_pip_install_adds_only_expbridge_and_its_package_data(tmp_path: Path) ->
     assert (installed / "service" / "openapi" / "docs.html").is_file()
     # And it imports from there, scripts included (the venv supplies the dependencies).
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "import expbridge.events.store.queue as q, expbridge.workers.worker as w;"
-         "print(q.__file__); print(w.__file__)"],
-        check=True, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            "import expbridge.events.store.queue as q, expbridge.workers.worker as w;"
+            "print(q.__file__); print(w.__file__)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(target)},
-    )  # fmt: skip
+    )
     assert all(line.startswith(str(target)) for line in probe.stdout.split())

@@ -20,16 +20,22 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def subscribed(make_settings: Callable[..., Settings]) -> Settings:
     def sub(name: str, *outcomes: str) -> dict[str, Any]:
-        return {"name": name, "url": f"https://{name}.example.com/", "secrets": [SECRET],
-                "outcomes": list(outcomes)}  # fmt: skip
+        return {
+            "name": name,
+            "url": f"https://{name}.example.com/",
+            "secrets": [SECRET],
+            "outcomes": list(outcomes),
+        }
 
     return make_settings(
         sources={
-            "growth": {"token": SOURCE_TOKEN, "callbacks": [sub("decisions", "rule.srm"),
-                                                            sub("ends", "succeeded")]},
+            "growth": {
+                "token": SOURCE_TOKEN,
+                "callbacks": [sub("decisions", "rule.srm"), sub("ends", "succeeded")],
+            },
             "other": {"token": OTHER_TOKEN, "callbacks": [sub("all", "rule.fired", "rule.srm")]},
         }
-    )  # fmt: skip
+    )
 
 
 async def test_a_rule_decision_goes_to_every_source_that_wants_it_once(
@@ -40,8 +46,13 @@ async def test_a_rule_decision_goes_to_every_source_that_wants_it_once(
     acceptor = Acceptor(redis, settings)
     try:
         callbacks = Callbacks(acceptor, settings.sources)
-        srm = RuleEvaluation(rule="pause-on-srm", target="qonversion:exp_1", trigger="schedule",
-                             outcome="fired", condition="srm")  # fmt: skip
+        srm = RuleEvaluation(
+            rule="pause-on-srm",
+            target="qonversion:exp_1",
+            trigger="schedule",
+            outcome="fired",
+            condition="srm",
+        )
         first = await callbacks.rule_decided(srm, "pause-on-srm:qonversion:exp_1:srm:1")
         again = await callbacks.rule_decided(srm, "pause-on-srm:qonversion:exp_1:srm:1")
         fired = srm.model_copy(update={"rule": "stop", "condition": "significant"})

@@ -37,8 +37,11 @@ def test_url_keeps_working_and_the_password_setting_wins() -> None:
     settings = load_settings(redis_url="redis://r.example:6380/2", redis_password="pw")
     parsed = redis_settings(settings)
     assert (parsed.host, parsed.port, parsed.database, parsed.password) == (
-        "r.example", 6380, 2, "pw",
-    )  # fmt: skip
+        "r.example",
+        6380,
+        2,
+        "pw",
+    )
     assert parsed.sentinel is False
 
 

@@ -22,8 +22,11 @@ def test_legacy_hyphenated_metrics_are_sent_with_underscores() -> None:
     create = ExperimentCreate.model_validate(
         {"name": "A", "alias_id": "a", "primary_metric": "subscription-cancellation"}
     )
-    assert create.body() == {"name": "A", "alias_id": "a",
-                             "primary_metric": "subscription_cancellation"}  # fmt: skip
+    assert create.body() == {
+        "name": "A",
+        "alias_id": "a",
+        "primary_metric": "subscription_cancellation",
+    }
     changes = ExperimentChanges.model_validate({"primary_metric": "user-to-trial"})
     assert changes.patch_body() == {"primary_metric": "user_to_trial"}
 
@@ -35,8 +38,9 @@ def test_only_named_fields_are_sent_nulls_included() -> None:
     body = ExperienceChanges.model_validate({"confidence": 90}).body()
     assert body == {"confidence": 90.0}
     assert GroupCreate.model_validate({"weight": 50, "name": "B"}).body() == {
-        "weight": 50.0, "name": "B"
-    }  # fmt: skip
+        "weight": 50.0,
+        "name": "B",
+    }
 
 
 @pytest.mark.parametrize(
@@ -68,14 +72,22 @@ def test_only_named_fields_are_sent_nulls_included() -> None:
         (HypothesisCreate, {"name": "H", "status": "running"}),
         (HypothesisCreate, {"name": "H", "start_date": "1/2/26"}),
         (HypothesisCreate, {"name": "H", "start_date": "2026-11-02", "end_date": "2026-11-01"}),
-        (HypothesisCreate, {"name": "H", "prioritization_score_type": "PIE",
-                            "prioritization_score_attributes": {"impact": 3}}),
-        (HypothesisCreate, {"name": "H", "prioritization_score_attributes": {"potential": 3,
-                                                                             "impact": 3}}),
+        (
+            HypothesisCreate,
+            {
+                "name": "H",
+                "prioritization_score_type": "PIE",
+                "prioritization_score_attributes": {"impact": 3},
+            },
+        ),
+        (
+            HypothesisCreate,
+            {"name": "H", "prioritization_score_attributes": {"potential": 3, "impact": 3}},
+        ),
         (HypothesisCreate, {"name": "H", "prioritization_score_attributes": {"ease": 9}}),
         (HypothesisChanges, {"prioritization_score_attributes": {"reach": 1}}),
     ],
-)  # fmt: skip
+)
 def test_constraints_of_the_seeds(model: type[BaseModel], raw: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         model.model_validate(raw)
@@ -84,22 +96,52 @@ def test_constraints_of_the_seeds(model: type[BaseModel], raw: dict[str, Any]) -
 @pytest.mark.parametrize(
     ("model", "raw"),
     [
-        (ExperienceCreate, {"name": "A", "experience_type": "split_url", "goals": ["77", 78,
-                                                                                   {"id": "79"}]}),
-        (GoalCreate, {"goal_name": "G", "goal_type": "DOM_interaction",
-                      "dom_interaction": [{"event": "click", "selector": "#buy"}]}),
-        (AudienceCreate, {"audience_name": "A", "audience_type": "segmentation",
-                          "firing_rule": {"OR": []}}),
-        (HypothesisCreate, {"name": "H", "prioritization_score_type": "ICE",
-                            "prioritization_score_attributes": {"impact": 4, "confidence": 3.5,
-                                                                "ease": 0}}),
+        (
+            ExperienceCreate,
+            {"name": "A", "experience_type": "split_url", "goals": ["77", 78, {"id": "79"}]},
+        ),
+        (
+            GoalCreate,
+            {
+                "goal_name": "G",
+                "goal_type": "DOM_interaction",
+                "dom_interaction": [{"event": "click", "selector": "#buy"}],
+            },
+        ),
+        (
+            AudienceCreate,
+            {"audience_name": "A", "audience_type": "segmentation", "firing_rule": {"OR": []}},
+        ),
+        (
+            HypothesisCreate,
+            {
+                "name": "H",
+                "prioritization_score_type": "ICE",
+                "prioritization_score_attributes": {"impact": 4, "confidence": 3.5, "ease": 0},
+            },
+        ),
         (HypothesisCreate, {"name": "H", "prioritization_score_attributes": {"potential": 5}}),
-        (HypothesisCreate, {"name": "H", "status": "scheduled", "start_date": "2026-11-01",
-                            "end_date": "2026-12-01", "tags": [{"name": "checkout"}]}),
-        (ProjectCreate, {"name": "Shop", "status": "inactive", "websites": ["a.example"],
-                         "data_anonymization": 1}),
+        (
+            HypothesisCreate,
+            {
+                "name": "H",
+                "status": "scheduled",
+                "start_date": "2026-11-01",
+                "end_date": "2026-12-01",
+                "tags": [{"name": "checkout"}],
+            },
+        ),
+        (
+            ProjectCreate,
+            {
+                "name": "Shop",
+                "status": "inactive",
+                "websites": ["a.example"],
+                "data_anonymization": 1,
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_valid_bodies(model: type[BaseModel], raw: dict[str, Any]) -> None:
     parsed = model.model_validate(raw)
     # The request body sent upstream says exactly what the event said: nothing dropped,

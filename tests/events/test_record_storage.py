@@ -16,12 +16,15 @@ from tests.helpers import carry_out, seed_experiment, start_event
 
 def test_the_result_is_stored_in_its_step_and_read_back_at_the_top() -> None:
     record = EventRecord(
-        id="evt_1", type="experiment.start", source="s", target="qonversion:e",
+        id="evt_1",
+        type="experiment.start",
+        source="s",
+        target="qonversion:e",
         steps=[
             StepRecord(name="a", status="done", idempotency_key="k.a", result={"first": None}),
             StepRecord(name="b", status="done", idempotency_key="k.b", result={"id": "e"}),
         ],
-    )  # fmt: skip
+    )
     record.result = record.steps[-1].result
     stored = record.stored_json()
     assert stored.count('"id":"e"') == 1 and ":null" not in stored.replace('"first":null', "")

@@ -16,18 +16,24 @@ TARGETS: TypeAdapter[AnyTarget] = TypeAdapter(Target)
     ("raw", "key"),
     [
         ({"provider": "qonversion", "experiment_id": "exp_8f3a"}, "qonversion:exp_8f3a"),
-        ({"provider": "convert", "project_id": "1001", "experience_id": "2002"},
-         "convert:1001/2002"),
+        (
+            {"provider": "convert", "project_id": "1001", "experience_id": "2002"},
+            "convert:1001/2002",
+        ),
         ({"provider": "convert", "project_id": 1001, "experience_id": 2002}, "convert:1001/2002"),
         ({"provider": "convert", "project_id": "1001", "goal_id": "77"}, "convert:1001/goal:77"),
-        ({"provider": "convert", "project_id": "1001", "hypothesis_id": "5"},
-         "convert:1001/hypothesis:5"),
-        ({"provider": "convert", "project_id": "1001", "audience_id": "9"},
-         "convert:1001/audience:9"),
+        (
+            {"provider": "convert", "project_id": "1001", "hypothesis_id": "5"},
+            "convert:1001/hypothesis:5",
+        ),
+        (
+            {"provider": "convert", "project_id": "1001", "audience_id": "9"},
+            "convert:1001/audience:9",
+        ),
         ({"provider": "convert", "project_id": "1001"}, "convert:1001"),
         ({"provider": "convert"}, "convert:projects"),
     ],
-)  # fmt: skip
+)
 def test_ordering_keys(raw: dict[str, Any], key: str) -> None:
     assert TARGETS.validate_python(raw).ordering_key == key
 

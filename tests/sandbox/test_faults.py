@@ -30,8 +30,15 @@ async def _state(session: aiohttp.ClientSession, server: SandboxServer) -> dict[
 async def test_status_with_retry_after_and_no_state_change(
     qon: Qonversion, session: aiohttp.ClientSession, server: SandboxServer
 ) -> None:
-    await _fault(session, server, method="POST", path_prefix=EXPERIMENTS, status=429,
-                 retry_after="7", count=1)  # fmt: skip
+    await _fault(
+        session,
+        server,
+        method="POST",
+        path_prefix=EXPERIMENTS,
+        status=429,
+        retry_after="7",
+        count=1,
+    )
     limited = await qon.call("POST", "/experiments", {"name": "A", "alias_id": "a"})
     assert limited.status == 429 and limited.headers["Retry-After"] == "7"
     assert limited.body["error"]["type"] == "request"
@@ -67,8 +74,14 @@ async def test_custom_non_json_body(
         assert response.headers["Content-Type"].startswith("application/json")
         assert await response.text() == "not json"
     await control(session, server.url, "DELETE", "/faults")
-    await _fault(session, server, path_prefix=EXPERIMENTS, status=502,
-                 body="<html>Bad gateway</html>", content_type="text/html")  # fmt: skip
+    await _fault(
+        session,
+        server,
+        path_prefix=EXPERIMENTS,
+        status=502,
+        body="<html>Bad gateway</html>",
+        content_type="text/html",
+    )
     reply = await qon.call("GET", "/experiments")
     assert reply.status == 502 and reply.headers["Content-Type"] == "text/html"
 
@@ -101,8 +114,15 @@ async def test_drop_closes_the_connection(
 async def test_drop_after_handling_keeps_the_change(
     qon: Qonversion, session: aiohttp.ClientSession, server: SandboxServer
 ) -> None:
-    await _fault(session, server, method="POST", path_prefix=EXPERIMENTS, drop=True,
-                 after_handling=True, count=1)  # fmt: skip
+    await _fault(
+        session,
+        server,
+        method="POST",
+        path_prefix=EXPERIMENTS,
+        drop=True,
+        after_handling=True,
+        count=1,
+    )
     with pytest.raises(aiohttp.ServerDisconnectedError):
         await qon.call("POST", "/experiments", {"name": "A", "alias_id": "a"})
     assert len((await _state(session, server))["qonversion"]["experiments"]) == 1

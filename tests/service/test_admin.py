@@ -35,9 +35,11 @@ async def accept(ingress: Ingress, event: dict[str, Any]) -> str:
 
 async def test_admin_endpoints_need_the_admin_token(ingress: Ingress) -> None:
     for method, path in [
-        ("GET", "/v1/events"), ("GET", "/v1/dead-letters"),
-        ("POST", "/v1/dead-letters/replay"), ("POST", "/v1/events/evt_x/replay"),
-    ]:  # fmt: skip
+        ("GET", "/v1/events"),
+        ("GET", "/v1/dead-letters"),
+        ("POST", "/v1/dead-letters/replay"),
+        ("POST", "/v1/events/evt_x/replay"),
+    ]:
         for headers in ({}, {"Authorization": f"Bearer {SOURCE_TOKEN}"}):
             async with ingress.session.request(method, ingress.url(path), headers=headers) as r:
                 assert r.status == 401, (method, path)

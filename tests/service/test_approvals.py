@@ -36,13 +36,26 @@ from tests.slack_standin import (
 TEAM = ["U_ALICE", "U_BOB", "U_CAROL"]
 CONFIG = {
     "targets": {"paywall": {"provider": "qonversion", "experiment_id": "exp_ap"}},
-    "chatops": {"slack": {"permissions": [
-        {"users": TEAM, "channels": ["C_GROWTH"], "commands": ["start", "pause"]},
-        {"users": TEAM, "channels": ["C_GROWTH"], "commands": ["stop"], "approval": "required"},
-        {"users": ["U_DAVE"], "commands": ["stop"], "approval": "required",
-         "approvers": ["U_ERIN"]},
-    ]}},
-}  # fmt: skip
+    "chatops": {
+        "slack": {
+            "permissions": [
+                {"users": TEAM, "channels": ["C_GROWTH"], "commands": ["start", "pause"]},
+                {
+                    "users": TEAM,
+                    "channels": ["C_GROWTH"],
+                    "commands": ["stop"],
+                    "approval": "required",
+                },
+                {
+                    "users": ["U_DAVE"],
+                    "commands": ["stop"],
+                    "approval": "required",
+                    "approvers": ["U_ERIN"],
+                },
+            ]
+        }
+    },
+}
 APPROVE, DENY = "approval.approve", "approval.deny"
 
 
@@ -54,9 +67,14 @@ def approval_settings(
     path.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
 
     def make(**slack: Any) -> Settings:
-        return make_settings(config=path, slack={
-            "signing_secret": SIGNING_SECRET, "allowed_hosts": ["127.0.0.1"], **slack,
-        })  # fmt: skip
+        return make_settings(
+            config=path,
+            slack={
+                "signing_secret": SIGNING_SECRET,
+                "allowed_hosts": ["127.0.0.1"],
+                **slack,
+            },
+        )
 
     return make
 
@@ -128,8 +146,11 @@ async def test_approve_queues_the_event_with_both_names(
     # Decided once: a later click only hears what was decided.
     assert await click(ingress, "U_CAROL", DENY, approval, slack.url("/actions/2")) == 200
     [late] = await wait_for_posts(slack, "/actions/2")
-    assert late == {"response_type": "ephemeral", "replace_original": False,
-                    "text": "Already approved by <@U_BOB>."}  # fmt: skip
+    assert late == {
+        "response_type": "ephemeral",
+        "replace_original": False,
+        "text": "Already approved by <@U_BOB>.",
+    }
     assert await stored_event_count(settings) == 1
 
 
@@ -152,9 +173,10 @@ async def test_the_requester_and_people_not_allowed_are_refused_and_nothing_chan
 ) -> None:
     ingress, settings = setup
     approval, _ = await ask(ingress, "stop paywall in 1h", slack.url("/commands/T1/r1"))
-    refusals = [("U_ALICE", "You asked for this: another person must approve or deny it."),
-                ("U_MALLORY", "Sorry <@U_MALLORY>, you may not approve or deny "
-                              "`/exp stop paywall in 1h`.")]  # fmt: skip
+    refusals = [
+        ("U_ALICE", "You asked for this: another person must approve or deny it."),
+        ("U_MALLORY", "Sorry <@U_MALLORY>, you may not approve or deny `/exp stop paywall in 1h`."),
+    ]
     for n, (user, text) in enumerate(refusals):
         for action in (APPROVE, DENY):
             url = slack.url(f"/actions/r{n}{action}")
@@ -221,8 +243,11 @@ async def test_an_undecided_request_expires_and_late_clicks_hear_so(
             ":hourglass: <@U_ALICE>'s `/exp stop paywall` was not approved by "
         ) and expired["text"].endswith("it expired, nothing was queued.")
         assert await click(ingress, "U_BOB", APPROVE, expiring, slack.url("/actions/e2")) == 200
-        note = {"response_type": "ephemeral", "replace_original": False,
-                "text": "This approval request has expired; nothing was queued."}  # fmt: skip
+        note = {
+            "response_type": "ephemeral",
+            "replace_original": False,
+            "text": "This approval request has expired; nothing was queued.",
+        }
         assert await wait_for_posts(slack, "/actions/e2") == [note]
 
         # A click after the deadline, before any worker looked: it expires there and then.

@@ -31,30 +31,67 @@ async def test_convert_aliases_from_the_config_file(settings: Settings) -> None:
 @pytest.mark.parametrize(
     ("event", "field"),
     [
-        ({"type": "experiment.create",
-          "data": {"target": {"provider": "convert", "project_id": "1001"},
-                   "experience": {"name": "A", "variations": [{"name": "B"}]}}},
-         "data.experience.variations"),
-        ({"type": "experiment.start",
-          "data": {"target": {**EXP, "goal_id": "77"}}}, "data.target"),
-        ({"type": "experiment.start",
-          "data": {"target": {"provider": "convert", "project_id": "1001"}}}, "data.target"),
-        ({"type": "experiment.create",
-          "data": {"target": {"provider": "qonversion", "experiment_id": "exp_1"},
-                   "experiment": {"name": "A", "alias_id": "a"}}}, "data.target"),
-        ({"type": "goal.create",
-          "data": {"target": {"provider": "convert", "project_id": "1001"},
-                   "goal": {"goal_name": "G", "goal_type": "pageview"}}}, "data.goal.goal_type"),
-        ({"type": "hypothesis.create",
-          "data": {"target": {"provider": "convert", "project_id": "1001"},
-                   "hypothesis": {"name": "H", "prioritization_score_type": "PIE",
-                                  "prioritization_score_attributes": {"impact": 2}}}},
-         "data.hypothesis"),
-        ({"type": "experiment.update",
-          "data": {"target": EXP, "changes": {"experience_status": "live"}}},
-         "data.changes.experience_status"),
+        (
+            {
+                "type": "experiment.create",
+                "data": {
+                    "target": {"provider": "convert", "project_id": "1001"},
+                    "experience": {"name": "A", "variations": [{"name": "B"}]},
+                },
+            },
+            "data.experience.variations",
+        ),
+        ({"type": "experiment.start", "data": {"target": {**EXP, "goal_id": "77"}}}, "data.target"),
+        (
+            {
+                "type": "experiment.start",
+                "data": {"target": {"provider": "convert", "project_id": "1001"}},
+            },
+            "data.target",
+        ),
+        (
+            {
+                "type": "experiment.create",
+                "data": {
+                    "target": {"provider": "qonversion", "experiment_id": "exp_1"},
+                    "experiment": {"name": "A", "alias_id": "a"},
+                },
+            },
+            "data.target",
+        ),
+        (
+            {
+                "type": "goal.create",
+                "data": {
+                    "target": {"provider": "convert", "project_id": "1001"},
+                    "goal": {"goal_name": "G", "goal_type": "pageview"},
+                },
+            },
+            "data.goal.goal_type",
+        ),
+        (
+            {
+                "type": "hypothesis.create",
+                "data": {
+                    "target": {"provider": "convert", "project_id": "1001"},
+                    "hypothesis": {
+                        "name": "H",
+                        "prioritization_score_type": "PIE",
+                        "prioritization_score_attributes": {"impact": 2},
+                    },
+                },
+            },
+            "data.hypothesis",
+        ),
+        (
+            {
+                "type": "experiment.update",
+                "data": {"target": EXP, "changes": {"experience_status": "live"}},
+            },
+            "data.changes.experience_status",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_schema_errors_are_422_with_nothing_enqueued(
     ingress: Ingress, settings: Settings, event: dict[str, Any], field: str
 ) -> None:

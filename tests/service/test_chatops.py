@@ -29,11 +29,19 @@ from tests.slack_standin import SIGNING_SECRET, signed_headers, slash_command
 
 CONFIG = {
     "targets": {"paywall": {"provider": "qonversion", "experiment_id": "exp_c"}},
-    "chatops": {"slack": {"permissions": [
-        {"users": ["U_ALICE"], "channels": ["C_GROWTH"], "commands": ["start", "pause", "stop"]},
-        {"users": ["*"], "commands": ["status"]},
-    ]}},
-}  # fmt: skip
+    "chatops": {
+        "slack": {
+            "permissions": [
+                {
+                    "users": ["U_ALICE"],
+                    "channels": ["C_GROWTH"],
+                    "commands": ["start", "pause", "stop"],
+                },
+                {"users": ["*"], "commands": ["status"]},
+            ]
+        }
+    },
+}
 EVENT_ID = re.compile(r"evt_[0-9a-f]{32}")
 
 
@@ -43,10 +51,14 @@ async def setup(
 ) -> AsyncIterator[tuple[Ingress, Settings]]:
     path = tmp_path / "expbridge.yaml"
     path.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
-    settings = make_settings(config=path, slack={
-        "signing_secret": SIGNING_SECRET, "allowed_hosts": ["127.0.0.1"],
-        "dead_letter_webhook_url": slack.url("/dead"),
-    })  # fmt: skip
+    settings = make_settings(
+        config=path,
+        slack={
+            "signing_secret": SIGNING_SECRET,
+            "allowed_hosts": ["127.0.0.1"],
+            "dead_letter_webhook_url": slack.url("/dead"),
+        },
+    )
     await seed_experiment(sandbox.url, "exp_c", status="draft")
     async with running_ingress(settings, load_config(settings)) as ingress:
         yield ingress, settings
@@ -81,19 +93,28 @@ async def test_a_signed_command_changes_the_sandbox_and_the_outcome_is_posted(
 
     await run_worker_burst(settings)
     assert (await qonversion_experiment(sandbox.url, "exp_c"))["status"] == "active"
-    assert slack.posted_to("/commands/T1/1") == [{
-        "response_type": "ephemeral", "replace_original": False,
-        "text": f":white_check_mark: `experiment.start` on qonversion:exp_c succeeded "
-                f"(event {match.group()})",
-    }]  # fmt: skip
+    assert slack.posted_to("/commands/T1/1") == [
+        {
+            "response_type": "ephemeral",
+            "replace_original": False,
+            "text": f":white_check_mark: `experiment.start` on qonversion:exp_c succeeded "
+            f"(event {match.group()})",
+        }
+    ]
     record = await ingress.get_record(match.group(), token=ADMIN_TOKEN)
     assert (record["source"], record["status"]) == ("slack", "succeeded")
     assert record["cause"] == {
-        "kind": "chatops", "reason": "/exp start paywall by U_ALICE", "rule": None,
-        "condition": None, "statistics": None, "trigger_event_id": None, "user": "U_ALICE",
+        "kind": "chatops",
+        "reason": "/exp start paywall by U_ALICE",
+        "rule": None,
+        "condition": None,
+        "statistics": None,
+        "trigger_event_id": None,
+        "user": "U_ALICE",
         "channel": "C_GROWTH",
-        "command": "/exp start paywall", "approved_by": None,
-    }  # fmt: skip
+        "command": "/exp start paywall",
+        "approved_by": None,
+    }
     assert "reply_to" not in record  # the response_url is a credential: kept internal
 
     status = await command(ingress, "status qonversion:exp_c", reply_url, user_id="U_BOB")
@@ -149,8 +170,12 @@ async def test_a_dead_event_posts_its_failure_and_a_dead_letter_notice(
     setup: tuple[Ingress, Settings], sandbox: Any, slack: Any
 ) -> None:
     ingress, settings = setup
-    await add_fault(sandbox.url, path_prefix="/qonversion/v4/experiments/exp_c/status", status=400,
-                    body='{"error": {"code": "invalid_status", "message": "not now"}}')  # fmt: skip
+    await add_fault(
+        sandbox.url,
+        path_prefix="/qonversion/v4/experiments/exp_c/status",
+        status=400,
+        body='{"error": {"code": "invalid_status", "message": "not now"}}',
+    )
     answer = await command(ingress, "pause paywall", slack.url("/commands/T1/3"))
     event_id = EVENT_ID.search(answer)
     assert event_id

@@ -21,11 +21,15 @@ from tests.slack_standin import SIGNING_SECRET
 
 CONFIG = {
     "targets": {"paywall": {"provider": "qonversion", "experiment_id": "exp_sc"}},
-    "chatops": {"slack": {"permissions": [
-        {"users": ["U_ALICE"], "commands": ["start", "pause", "stop", "cancel"]},
-        {"users": ["*"], "commands": ["status"]},
-    ]}},
-}  # fmt: skip
+    "chatops": {
+        "slack": {
+            "permissions": [
+                {"users": ["U_ALICE"], "commands": ["start", "pause", "stop", "cancel"]},
+                {"users": ["*"], "commands": ["status"]},
+            ]
+        }
+    },
+}
 EVENT_ID = re.compile(r"evt_[0-9a-f]{32}")
 
 
@@ -82,9 +86,15 @@ async def test_at_and_in_schedule_and_scheduled_lists_them(
 
 @pytest.mark.parametrize(
     "text",
-    ["stop paywall at tomorrow", "stop paywall at 2026-12-07T09:00:00", "stop paywall in 3 days",
-     "stop paywall in 3y", "stop paywall soon", "stop paywall in 999d"],
-)  # fmt: skip
+    [
+        "stop paywall at tomorrow",
+        "stop paywall at 2026-12-07T09:00:00",
+        "stop paywall in 3 days",
+        "stop paywall in 3y",
+        "stop paywall soon",
+        "stop paywall in 999d",
+    ],
+)
 async def test_when_it_cannot_be_read_the_answer_says_the_accepted_forms(
     setup: tuple[Ingress, Settings], slack: Any, text: str
 ) -> None:

@@ -11,23 +11,54 @@ from typing import Any
 from tests.conftest import Ingress
 
 HOSTILE: list[Any] = [
-    None, True, 0, -1, 10**40, 1.5e308, "", " ", "\x00", "é" * 300, "a" * 5000,
-    [], [1, 2], {}, {"$ne": 1}, "../../etc/passwd", "<script>", "exp/1", "null",
-]  # fmt: skip
+    None,
+    True,
+    0,
+    -1,
+    10**40,
+    1.5e308,
+    "",
+    " ",
+    "\x00",
+    "é" * 300,
+    "a" * 5000,
+    [],
+    [1, 2],
+    {},
+    {"$ne": 1},
+    "../../etc/passwd",
+    "<script>",
+    "exp/1",
+    "null",
+]
 
 VALID: list[dict[str, Any]] = [
-    {"type": "experiment.start",
-     "data": {"target": {"provider": "qonversion", "experiment_id": "exp_1"}}},
-    {"type": "experiment.update",
-     "data": {"target": {"provider": "qonversion", "experiment_id": "exp_1"},
-              "changes": {"name": "n", "segment_percent": 50}}},
-    {"type": "goal.create",
-     "data": {"target": {"provider": "convert", "project_id": "1001"},
-              "goal": {"goal_name": "Buy", "goal_type": "visits_page"}}},
-    {"type": "report.fetch",
-     "data": {"target": {"provider": "convert", "project_id": "1001", "experience_id": "2002"},
-              "goal_id": "3003"}},
-]  # fmt: skip
+    {
+        "type": "experiment.start",
+        "data": {"target": {"provider": "qonversion", "experiment_id": "exp_1"}},
+    },
+    {
+        "type": "experiment.update",
+        "data": {
+            "target": {"provider": "qonversion", "experiment_id": "exp_1"},
+            "changes": {"name": "n", "segment_percent": 50},
+        },
+    },
+    {
+        "type": "goal.create",
+        "data": {
+            "target": {"provider": "convert", "project_id": "1001"},
+            "goal": {"goal_name": "Buy", "goal_type": "visits_page"},
+        },
+    },
+    {
+        "type": "report.fetch",
+        "data": {
+            "target": {"provider": "convert", "project_id": "1001", "experience_id": "2002"},
+            "goal_id": "3003",
+        },
+    },
+]
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -62,11 +93,18 @@ async def test_hostile_field_values_never_produce_a_5xx(ingress: Ingress) -> Non
 
 async def test_raw_garbage_never_produces_a_5xx(ingress: Ingress) -> None:
     bodies = [
-        b"", b"{", b"[]", b"null", b'"text"', b"\xff\xfe\x00", b'{"type": "\\ud800"}',
-        b"[" * 5000 + b"]" * 5000, json.dumps({"type": "x", "data": [] }).encode(),
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b'"text"',
+        b"\xff\xfe\x00",
+        b'{"type": "\\ud800"}',
+        b"[" * 5000 + b"]" * 5000,
+        json.dumps({"type": "x", "data": []}).encode(),
         b'{"type": "experiment.start", "data": {"target": {"alias": null}}}',
         b'{"type": "experiment.start", "type": "experiment.stop", "data": {}}',
-    ]  # fmt: skip
+    ]
     for body in bodies:
         response = await ingress.post_event(body)
         assert 400 <= response.status < 500, (body[:40], await response.text())

@@ -27,8 +27,13 @@ def rfc3339(delta_s: float) -> str:
 
 
 def cloudevent(**extra: Any) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": f"ce-{len(extra)}-{rfc3339(0)}", "source": "/growth",
-            **start_event("exp_nb"), **extra}  # fmt: skip
+    return {
+        "specversion": "1.0",
+        "id": f"ce-{len(extra)}-{rfc3339(0)}",
+        "source": "/growth",
+        **start_event("exp_nb"),
+        **extra,
+    }
 
 
 async def post(
@@ -69,9 +74,14 @@ async def test_cloudevents_say_it_with_the_notbefore_extension(ingress: Ingress,
     if mode == "structured":
         response = await post(ingress, cloudevent(notbefore=when), CE_TYPE)
     else:
-        headers = {"ce-specversion": "1.0", "ce-id": "bin-1", "ce-source": "/growth",
-                   "ce-type": "experiment.start", "ce-notbefore": when,
-                   "Content-Type": "application/json"}  # fmt: skip
+        headers = {
+            "ce-specversion": "1.0",
+            "ce-id": "bin-1",
+            "ce-source": "/growth",
+            "ce-type": "experiment.start",
+            "ce-notbefore": when,
+            "Content-Type": "application/json",
+        }
         body = json.dumps(start_event("exp_nb")["data"]).encode()
         response = await ingress.post_event(body, headers=headers)
     assert response.status == 202, await response.text()

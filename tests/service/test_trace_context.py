@@ -31,8 +31,12 @@ async def test_a_malformed_traceparent_is_ignored(ingress: Ingress) -> None:
 
 
 async def test_binary_mode_ce_traceparent_is_not_in_the_fingerprint(ingress: Ingress) -> None:
-    headers = {"ce-specversion": "1.0", "ce-id": "ce-7", "ce-source": "/growth",
-               "ce-type": "experiment.start"}  # fmt: skip
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": "ce-7",
+        "ce-source": "/growth",
+        "ce-type": "experiment.start",
+    }
     body = start_event("exp_1")["data"]
     first = await ingress.post_event(
         body, headers={**headers, "ce-traceparent": traceparent("1111111111111111")}

@@ -170,9 +170,13 @@ async def test_soak(make_settings: Any, sandbox: Any, tmp_path: Path) -> None:
     await add_fault(sandbox.url, method="POST", path_prefix=PREFIX, probability=0.05, status=503)
     await add_fault(sandbox.url, method="POST", path_prefix=PREFIX, probability=0.02, drop=True)
     await add_fault(
-        sandbox.url, method="POST", path_prefix=PREFIX, probability=0.02, drop=True,
+        sandbox.url,
+        method="POST",
+        path_prefix=PREFIX,
+        probability=0.02,
+        drop=True,
         after_handling=True,
-    )  # fmt: skip
+    )
     fleet = Fleet(env, tmp_path)
     faults: list[str] = []
     try:

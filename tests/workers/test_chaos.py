@@ -119,9 +119,13 @@ async def test_chaos(ingress: Ingress, settings: Settings, sandbox: Any, tmp_pat
     await add_fault(sandbox.url, method="POST", path_prefix=prefix, probability=0.03, drop=True)
     # Applied upstream, answer lost: the retry must not apply it again.
     await add_fault(
-        sandbox.url, method="POST", path_prefix=prefix, probability=0.03, drop=True,
+        sandbox.url,
+        method="POST",
+        path_prefix=prefix,
+        probability=0.03,
+        drop=True,
         after_handling=True,
-    )  # fmt: skip
+    )
 
     workers = Workers(worker_env(settings, sandbox.url), tmp_path)
     for _ in range(WORKERS):

@@ -58,8 +58,14 @@ async def test_qonversion_409_for_another_experiment_is_dead(
 async def test_qonversion_create_with_a_lost_answer_makes_one_experiment(
     ingress: Ingress, settings: Settings, sandbox: Any
 ) -> None:
-    await add_fault(sandbox.url, method="POST", path_prefix="/qonversion/v4/experiments",
-                    count=1, drop=True, after_handling=True)  # fmt: skip
+    await add_fault(
+        sandbox.url,
+        method="POST",
+        path_prefix="/qonversion/v4/experiments",
+        count=1,
+        drop=True,
+        after_handling=True,
+    )
     record = await carry_out(ingress, settings, create_event())
 
     assert record["status"] == "succeeded", record
@@ -76,11 +82,16 @@ async def test_convert_create_after_an_unknown_outcome_looks_up_by_name(
     await seed_sandbox(sandbox.url, convert=seed())
     api = f"/convert/api/{version}/"
     # The experience is made upstream, but the answer never arrives.
-    await add_fault(sandbox.url, method="POST", path_prefix=api, count=1, drop=True,
-                    after_handling=True)  # fmt: skip
-    event = {"type": "experiment.create",
-             "data": {"target": {"provider": "convert", "project_id": PROJECT},
-                      "experience": {"name": "Checkout"}}}  # fmt: skip
+    await add_fault(
+        sandbox.url, method="POST", path_prefix=api, count=1, drop=True, after_handling=True
+    )
+    event = {
+        "type": "experiment.create",
+        "data": {
+            "target": {"provider": "convert", "project_id": PROJECT},
+            "experience": {"name": "Checkout"},
+        },
+    }
     record = await carry_out(ingress, settings, event)
 
     assert record["status"] == "succeeded", record

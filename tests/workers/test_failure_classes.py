@@ -50,9 +50,13 @@ async def experiment(sandbox: Any) -> None:
     ],
 )
 async def test_transient_failures_retry_then_succeed(
-    ingress: Ingress, settings: Settings, sandbox: Any, experiment: None,
-    fault: dict[str, Any], label: str,
-) -> None:  # fmt: skip
+    ingress: Ingress,
+    settings: Settings,
+    sandbox: Any,
+    experiment: None,
+    fault: dict[str, Any],
+    label: str,
+) -> None:
     await add_fault(sandbox.url, path_prefix=STATUS_PATH, count=2, **fault)
     record = await run_one(ingress, settings, sandbox)
     assert record["status"] == "succeeded", (label, record)

@@ -28,8 +28,10 @@ async def test_a_line_runs_without_waiting_for_polls_and_in_order(
     kinds = ["experiment.start", "experiment.pause", "experiment.start", "experiment.stop"]
     ids = []
     for kind in kinds:
-        event = {"type": kind, "data": {"target": {"provider": "qonversion",
-                                                  "experiment_id": "exp_line"}}}  # fmt: skip
+        event = {
+            "type": kind,
+            "data": {"target": {"provider": "qonversion", "experiment_id": "exp_line"}},
+        }
         ids.append(await accept_event(ingress, event))
     started = time.monotonic()
     async with running_worker(settings):  # its first poll takes the head; no second poll in time

@@ -78,9 +78,12 @@ async def test_a_429_slows_every_event_for_that_provider(
     settings = paced(requests_per_second=1000, max_concurrency=1)
     settings.retry.max_delay_s = 5.0
     await add_fault(
-        sandbox.url, path_prefix="/qonversion/v4/experiments/exp_g0/status", count=1,
-        status=429, retry_after="1",
-    )  # fmt: skip
+        sandbox.url,
+        path_prefix="/qonversion/v4/experiments/exp_g0/status",
+        count=1,
+        status=429,
+        retry_after="1",
+    )
     ids = await accept_many(settings, sandbox, 4)
     await run_worker_burst(settings)
     async for record in records(settings, ids):

@@ -30,13 +30,18 @@ async def set_numbers(sandbox_url: str, body: dict[str, Any]) -> None:
 @pytest.mark.parametrize("version", ["v1", "v2"])
 @pytest.mark.parametrize("goal_named", [True, False])
 async def test_convert_report_is_normalised(
-    ingress: Ingress, make_settings: Callable[..., Settings], sandbox: Any,
-    version: str, goal_named: bool,
-) -> None:  # fmt: skip
+    ingress: Ingress,
+    make_settings: Callable[..., Settings],
+    sandbox: Any,
+    version: str,
+    goal_named: bool,
+) -> None:
     settings = make_settings(convert=convert_overrides(sandbox.url, version))
     await seed_sandbox(sandbox.url, convert=seed(experience_status="active"))
-    numbers = {BASELINE: {"visitors": 2000, "conversions": 200},
-               VARIANT: {"visitors": 2000, "conversions": 250}}  # fmt: skip
+    numbers = {
+        BASELINE: {"visitors": 2000, "conversions": 200},
+        VARIANT: {"visitors": 2000, "conversions": 250},
+    }
     where = {"provider": "convert", "project_id": PROJECT, "experience_id": EXPERIENCE}
     await set_numbers(sandbox.url, {**where, "variations": numbers})
     target = {"provider": "convert", "project_id": PROJECT, "experience_id": EXPERIENCE}
@@ -48,14 +53,22 @@ async def test_convert_report_is_normalised(
     assert record["status"] == "succeeded", record
     report = record["result"]
     assert (report["provider"], report["experience_id"], report["goal_id"]) == (
-        "convert", EXPERIENCE, GOAL
-    )  # fmt: skip
+        "convert",
+        EXPERIENCE,
+        GOAL,
+    )
     baseline, variant = report["variations"]
     assert baseline == {
-        "id": BASELINE, "name": "Original", "is_baseline": True, "visitors": 2000,
-        "conversions": 200, "conversion_rate": pytest.approx(0.1), "change_vs_baseline": None,
-        "confidence": None, "chance_to_win": baseline["chance_to_win"],
-    }  # fmt: skip
+        "id": BASELINE,
+        "name": "Original",
+        "is_baseline": True,
+        "visitors": 2000,
+        "conversions": 200,
+        "conversion_rate": pytest.approx(0.1),
+        "change_vs_baseline": None,
+        "confidence": None,
+        "chance_to_win": baseline["chance_to_win"],
+    }
     assert (variant["id"], variant["name"], variant["is_baseline"]) == (VARIANT, "B", False)
     assert (variant["visitors"], variant["conversions"]) == (2000, 250)
     assert variant["conversion_rate"] == pytest.approx(0.125)
@@ -76,32 +89,50 @@ async def test_qonversion_summary_is_normalised(
         qonversion={
             "experiments": [{"id": "exp_r", "name": "R", "status": "active"}],
             "groups": [
-                {"id": "grp_a", "experiment_id": "exp_r", "name": "A", "is_control": True,
-                 "weight": 50},
+                {
+                    "id": "grp_a",
+                    "experiment_id": "exp_r",
+                    "name": "A",
+                    "is_control": True,
+                    "weight": 50,
+                },
                 {"id": "grp_b", "experiment_id": "exp_r", "name": "B", "weight": 50},
             ],
         },
-    )  # fmt: skip
-    groups = {"grp_a": {"users": 1000, "conversions": 100},
-              "grp_b": {"users": 1000, "conversions": 130}}  # fmt: skip
-    await set_numbers(sandbox.url, {"provider": "qonversion", "experiment_id": "exp_r",
-                                    "groups": groups})  # fmt: skip
-    event = {"type": "report.fetch",
-             "data": {"target": {"provider": "qonversion", "experiment_id": "exp_r"}}}  # fmt: skip
+    )
+    groups = {
+        "grp_a": {"users": 1000, "conversions": 100},
+        "grp_b": {"users": 1000, "conversions": 130},
+    }
+    await set_numbers(
+        sandbox.url, {"provider": "qonversion", "experiment_id": "exp_r", "groups": groups}
+    )
+    event = {
+        "type": "report.fetch",
+        "data": {"target": {"provider": "qonversion", "experiment_id": "exp_r"}},
+    }
     record = await carry_out(ingress, settings, event)
 
     assert record["status"] == "succeeded", record
     assert record["steps"][0]["name"] == "qonversion.fetch_summary"
     report = record["result"]
     assert (report["provider"], report["experiment_id"], report["goal_id"]) == (
-        "qonversion", "exp_r", None
-    )  # fmt: skip
+        "qonversion",
+        "exp_r",
+        None,
+    )
     control, variant = report["variations"]
     assert control == {
-        "id": "grp_a", "name": "A", "is_baseline": True, "visitors": 1000, "conversions": 100,
-        "conversion_rate": pytest.approx(0.1), "change_vs_baseline": None, "confidence": None,
+        "id": "grp_a",
+        "name": "A",
+        "is_baseline": True,
+        "visitors": 1000,
+        "conversions": 100,
+        "conversion_rate": pytest.approx(0.1),
+        "change_vs_baseline": None,
+        "confidence": None,
         "chance_to_win": None,
-    }  # fmt: skip
+    }
     assert (variant["id"], variant["is_baseline"], variant["visitors"]) == ("grp_b", False, 1000)
     assert variant["conversion_rate"] == pytest.approx(0.13)
     assert variant["change_vs_baseline"] == pytest.approx(0.3)

@@ -84,9 +84,10 @@ async def test_expired_events_leave_nothing_behind(
     # Nothing of an event is kept without an end: whatever remains expires by itself
     # (idempotency entries, the sweep's count, pacing state) or is one fixed key per process.
     unbounded = {
-        key for key, ttl in left.items()
+        key
+        for key, ttl in left.items()
         if ttl == -1 and not key.startswith(("expbridge:pace:", settings.queue_name))
-    }  # fmt: skip
+    }
     assert not unbounded, unbounded
     assert not any(i in key for i in ids for key in left), left
 

@@ -46,10 +46,12 @@ async def run_only_step(clients: ProviderClients, record: EventRecord) -> Any:
         ("experiment.user.detach", {"target": QON, "user_id": "nobody"}),
         ("experiment.delete", {"target": {**EXP, "experience_id": "9999"}}),
         ("variation.remove", {"target": EXP, "variation_id": "9999"}),
-        ("goal.delete", {"target": {"provider": "convert", "project_id": PROJECT,
-                                    "goal_id": "9999"}}),
+        (
+            "goal.delete",
+            {"target": {"provider": "convert", "project_id": PROJECT, "goal_id": "9999"}},
+        ),
     ],
-)  # fmt: skip
+)
 async def test_a_404_delete_is_done_only_after_an_uncertain_attempt(
     clients: ProviderClients, sandbox: Any, event_type: str, data: dict[str, Any]
 ) -> None:
@@ -64,10 +66,13 @@ async def test_a_404_delete_is_done_only_after_an_uncertain_attempt(
 async def test_group_add_after_an_uncertain_attempt_finds_the_group(
     clients: ProviderClients, sandbox: Any
 ) -> None:
-    await seed_sandbox(sandbox.url, qonversion={
-        "experiments": [{"id": "exp_u", "name": "U"}],
-        "groups": [{"id": "grp_c", "experiment_id": "exp_u", "name": "C", "weight": 20}],
-    })  # fmt: skip
+    await seed_sandbox(
+        sandbox.url,
+        qonversion={
+            "experiments": [{"id": "exp_u", "name": "U"}],
+            "groups": [{"id": "grp_c", "experiment_id": "exp_u", "name": "C", "weight": 20}],
+        },
+    )
     data = {"target": QON, "variation": {"name": "C", "weight": 20}}
     outcome = await run_only_step(clients, record_of("variation.add", data, attempts=2))
     assert outcome.value.id == "grp_c"
@@ -96,8 +101,7 @@ async def test_a_create_run_again_after_a_crash_looks_first(
     # The worker saves the step's counter before each call, so after a kill mid-call the next
     # run sees a second attempt of the step and looks the goal up before creating it.
     await seed_sandbox(sandbox.url, convert=seed())
-    data = {"target": {"provider": "convert", "project_id": PROJECT},
-            "goal": {"goal_name": "Buy"}}  # fmt: skip
+    data = {"target": {"provider": "convert", "project_id": PROJECT}, "goal": {"goal_name": "Buy"}}
     record = record_of("goal.create", data, attempts=2)
     outcome = await run_only_step(clients, record)
     assert outcome.value.goal_name == "Buy"

@@ -51,11 +51,12 @@ class CallbackClient:
                 resolver=GuardedResolver(self.limits.allow_loopback), use_dns_cache=False
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(
                     total=self.limits.timeout_s, sock_connect=self.limits.connect_timeout_s
                 ),
-            )  # fmt: skip
+            )
         return self._session
 
     def _check(self, url: URL) -> None:
@@ -131,20 +132,27 @@ class CallbackClient:
         spans.current_outcome(delivered, None, **{"http.response.status_code": status})
         answer = redact_body(kept.decode(errors="replace")) or ""
         log.info(
-            "callback attempt", destination=provider, upstream_status=status,
+            "callback attempt",
+            destination=provider,
+            upstream_status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )  # fmt: skip
+        )
         if delivered:
             return Outcome(status, {"status": status, "answer": answer})
         if 300 <= status < 400:
             raise PermanentUpstreamError(
-                provider, f"the receiver redirected ({status}); callbacks never follow redirects",
+                provider,
+                f"the receiver redirected ({status}); callbacks never follow redirects",
                 status=status,
-            )  # fmt: skip
+            )
         raise error_for_status(
-            provider, status, code=None, message=f"the receiver answered {status}",
-            retry_after_s=retry_after, body=answer,
-        )  # fmt: skip
+            provider,
+            status,
+            code=None,
+            message=f"the receiver answered {status}",
+            retry_after_s=retry_after,
+            body=answer,
+        )
 
     def _observe(self, outcome: str, started: float) -> None:
         if self.observer is not None:

@@ -94,9 +94,13 @@ class UpstreamHttp:
         url_template = self.base_path + template if template is not None else None
         with spans.client_span(method, url_template, self.server, self.provider) as span:
             response = await self._send(
-                method, path, json_body=json_body, params=params,
-                idempotency_key=idempotency_key, operation=operation,
-            )  # fmt: skip
+                method,
+                path,
+                json_body=json_body,
+                params=params,
+                idempotency_key=idempotency_key,
+                operation=operation,
+            )
             if span is not None:
                 span.set_attribute("http.response.status_code", response.status)
             return response
@@ -126,9 +130,12 @@ class UpstreamHttp:
         started = time.perf_counter()
         try:
             async with self.session.request(
-                method, URL(url, encoded=True), data=body or None,
-                headers=headers, timeout=self.timeout,
-            ) as response:  # fmt: skip
+                method,
+                URL(url, encoded=True),
+                data=body or None,
+                headers=headers,
+                timeout=self.timeout,
+            ) as response:
                 text = await response.text(errors="replace")
                 status = response.status
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -148,16 +155,22 @@ class UpstreamHttp:
         self._observe(operation, status, started)
         log.info(
             "upstream request",
-            provider=self.provider, operation=operation, method=method, path=path,
-            upstream_status=status, duration_ms=duration_ms,
-        )  # fmt: skip
+            provider=self.provider,
+            operation=operation,
+            method=method,
+            path=path,
+            upstream_status=status,
+            duration_ms=duration_ms,
+        )
         parsed = _parse_json(text)
         if 200 <= status < 300:
             if text.strip() and parsed is _INVALID:
                 raise TransientUpstreamError(
-                    self.provider, "the upstream answered with malformed JSON", status=status,
+                    self.provider,
+                    "the upstream answered with malformed JSON",
+                    status=status,
                     body=text,
-                )  # fmt: skip
+                )
             return UpstreamResponse(status, None if parsed is _INVALID else parsed)
         code, message = self.parse_error(None if parsed is _INVALID else parsed, text)
         spans.current_outcome(

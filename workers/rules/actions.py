@@ -106,8 +106,12 @@ def _fill(template: str, values: dict[str, str]) -> str:
 async def _notify(
     deps: JobDeps, rule: BookRule, target: AnyTarget, reason: str, events: list[str]
 ) -> None:
-    values = {"rule": rule.name, "target": target.ordering_key, "reason": reason,
-              "events": ", ".join(events) or "none"}  # fmt: skip
+    values = {
+        "rule": rule.name,
+        "target": target.ordering_key,
+        "reason": reason,
+        "events": ", ".join(events) or "none",
+    }
     for action in rule.rule.actions:
         if action.notify is None:
             continue
@@ -126,11 +130,17 @@ async def act(
 ) -> RuleEvaluation:
     """Record the decision; fire when it says so. Returns what was recorded."""
     evaluation = RuleEvaluation(
-        rule=rule.name, target=target.ordering_key, trigger=trigger, outcome="not_met",
-        condition=decision.condition, variation=decision.variation,
-        reasons=list(decision.reasons), dry_run=rule.dry_run, statistics=decision.statistics,
+        rule=rule.name,
+        target=target.ordering_key,
+        trigger=trigger,
+        outcome="not_met",
+        condition=decision.condition,
+        variation=decision.variation,
+        reasons=list(decision.reasons),
+        dry_run=rule.dry_run,
+        statistics=decision.statistics,
         trace_id=tracing.current_trace_id(),
-    )  # fmt: skip
+    )
     if decision.fire and rule.dry_run:
         evaluation.outcome = "dry_run"
     elif decision.fire:
@@ -139,9 +149,14 @@ async def act(
         claim = await _claim(deps, rule, key, trigger)
         if claim.unfinished:
             reason = "; ".join(decision.reasons)
-            cause = Cause(kind="rule", rule=rule.name, condition=decision.condition, reason=reason,
-                          statistics=decision.statistics,
-                          trigger_event_id=trigger_event_id)  # fmt: skip
+            cause = Cause(
+                kind="rule",
+                rule=rule.name,
+                condition=decision.condition,
+                reason=reason,
+                statistics=decision.statistics,
+                trigger_event_id=trigger_event_id,
+            )
             claim_id = (
                 f"{rule.name}:{target.ordering_key}:{decision.condition}:{claim.raw['at_ms']}"
             )
@@ -166,10 +181,17 @@ async def act(
     deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
     spans.current_outcome(True, **{"expbridge.rule.outcome": evaluation.outcome})
     log.info(
-        f"rule {evaluation.outcome}", rule=rule.name, target=evaluation.target,
-        trigger=trigger, condition=evaluation.condition, variation=evaluation.variation,
-        reasons=evaluation.reasons, events=evaluation.events, dry_run=rule.dry_run,
-        statistics=None if decision.statistics is None
+        f"rule {evaluation.outcome}",
+        rule=rule.name,
+        target=evaluation.target,
+        trigger=trigger,
+        condition=evaluation.condition,
+        variation=evaluation.variation,
+        reasons=evaluation.reasons,
+        events=evaluation.events,
+        dry_run=rule.dry_run,
+        statistics=None
+        if decision.statistics is None
         else decision.statistics.model_dump(mode="json"),
-    )  # fmt: skip
+    )
     return evaluation

@@ -184,8 +184,9 @@ def _on_counts(
     stats = evidence.weigh(variations, when, facts.planned_split)
 
     def decided(verdict: evidence.Verdict) -> Decision:
-        return Decision(verdict.fire, verdict.condition, [*reasons, verdict.reason], stats,
-                        verdict.variation)  # fmt: skip
+        return Decision(
+            verdict.fire, verdict.condition, [*reasons, verdict.reason], stats, verdict.variation
+        )
 
     mismatch = evidence.srm_verdict(stats, when)
     if mismatch is not None:

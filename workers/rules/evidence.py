@@ -62,9 +62,11 @@ def weigh(
 ) -> EvaluationStatistics:
     """The statistics of a valid report (see `report_problem`)."""
     shares, source = planned_shares(
-        [v.id for v in variations], [v.name for v in variations], when.planned_split,
+        [v.id for v in variations],
+        [v.name for v in variations],
+        when.planned_split,
         provider_split,
-    )  # fmt: skip
+    )
     srm_p = float(srm_p_values([v.visitors for v in variations], shares))
     srm = srm_p < when.test_srm_p_below
     b = baseline_index(variations)
@@ -75,16 +77,25 @@ def weigh(
     rows = []
     for i, v in enumerate(variations):
         row = VariationStatistics(
-            id=v.id, name=v.name, is_baseline=i == b, visitors=v.visitors,
-            conversions=v.conversions, conversion_rate=v.conversions / v.visitors,
+            id=v.id,
+            name=v.name,
+            is_baseline=i == b,
+            visitors=v.visitors,
+            conversions=v.conversions,
+            conversion_rate=v.conversions / v.visitors,
             planned_percent=round(100 * shares[i] / total_share, 4),
-        )  # fmt: skip
+        )
         if i != b:
             test = mixture_test(
-                base.conversions, base.visitors, v.conversions, v.visitors,
-                direction=direction, alpha=when.test_alpha, mixing_sd=when.test_mixing_sd,
+                base.conversions,
+                base.visitors,
+                v.conversions,
+                v.visitors,
+                direction=direction,
+                alpha=when.test_alpha,
+                mixing_sd=when.test_mixing_sd,
                 comparisons=comparisons,
-            )  # fmt: skip
+            )
             base_rate = base.conversions / base.visitors
             row.difference = test.difference
             row.relative_lift = test.difference / base_rate if base_rate > 0 else None
@@ -94,10 +105,16 @@ def weigh(
                 row.significant = "better" if test.difference > 0 else "worse"
         rows.append(row)
     return EvaluationStatistics(
-        direction=direction, alpha=when.test_alpha, mixing_sd=when.test_mixing_sd,
-        comparisons=comparisons, srm_p_value=srm_p, srm_p_below=when.test_srm_p_below, srm=srm,
-        planned_split_source=source, variations=rows,
-    )  # fmt: skip
+        direction=direction,
+        alpha=when.test_alpha,
+        mixing_sd=when.test_mixing_sd,
+        comparisons=comparisons,
+        srm_p_value=srm_p,
+        srm_p_below=when.test_srm_p_below,
+        srm=srm,
+        planned_split_source=source,
+        variations=rows,
+    )
 
 
 @dataclass(frozen=True)

@@ -43,19 +43,31 @@ async def _evaluate_target(
     when = rule.rule.when
     try:
         facts = await read_facts(
-            deps, target, now=now, experiment=True, report=when.needs_report,
+            deps,
+            target,
+            now=now,
+            experiment=True,
+            report=when.needs_report,
             split=when.decides_on_counts and when.planned_split is None,
             goal_id=rule.rule.goal_id,
-        )  # fmt: skip
+        )
         return await act(deps, rule, target, evaluate(rule.rule, facts), trigger)
     except Exception as error:  # one rule's trouble must not stop the others
-        log.warning("rule evaluation failed", rule=rule.name, target=target.ordering_key,
-                    error=f"{type(error).__name__}: {error}")  # fmt: skip
+        log.warning(
+            "rule evaluation failed",
+            rule=rule.name,
+            target=target.ordering_key,
+            error=f"{type(error).__name__}: {error}",
+        )
         evaluation = RuleEvaluation(
-            rule=rule.name, target=target.ordering_key, trigger=trigger, outcome="error",
+            rule=rule.name,
+            target=target.ordering_key,
+            trigger=trigger,
+            outcome="error",
             reasons=[f"could not evaluate: {type(error).__name__}: {error}"],
-            dry_run=rule.dry_run, trace_id=tracing.current_trace_id(),
-        )  # fmt: skip
+            dry_run=rule.dry_run,
+            trace_id=tracing.current_trace_id(),
+        )
         await deps.rule_log.add(evaluation)
         deps.metrics.rule_evaluations.labels(rule.name, evaluation.outcome).inc()
         return evaluation

@@ -49,9 +49,13 @@ async def evaluate_threshold_rules(deps: JobDeps, record: EventRecord) -> dict[s
         when = rule.rule.when
         with spans.rule_span(rule.name, data.target.ordering_key, trigger=record):
             facts = await read_facts(
-                deps, data.target, now=utcnow(), experiment=when.needs_experiment,
-                report=when.needs_report, threshold=fact,
-            )  # fmt: skip
+                deps,
+                data.target,
+                now=utcnow(),
+                experiment=when.needs_experiment,
+                report=when.needs_report,
+                threshold=fact,
+            )
             decision: Decision = evaluate(rule.rule, facts)
             evaluation = await act(deps, rule, data.target, decision, record.id, record.id)
         outcomes.append(

@@ -45,8 +45,9 @@ async def test_cancels_racing_a_worker_leave_no_line_jammed(
         everything = [i for ids in accepted.values() for i in ids]
         chosen = rng.sample(everything, len(everything) // 2)
         answers = await asyncio.gather(*(cancel_once(ingress, i) for i in chosen))
-        records = {i: await wait_status(ingress, i, "succeeded", "cancelled", "dead")
-                   for i in everything}  # fmt: skip
+        records = {
+            i: await wait_status(ingress, i, "succeeded", "cancelled", "dead") for i in everything
+        }
     cancelled = {i for i, r in records.items() if r["status"] == "cancelled"}
     assert {i for i, status in zip(chosen, answers, strict=True) if status == 200} == cancelled
     assert all(r["status"] in ("succeeded", "cancelled") for r in records.values()), records

@@ -34,21 +34,34 @@ async def test_seed_keeps_ids_and_allows_legacy_values(
 ) -> None:
     body = {
         "qonversion": {
-            "experiments": [{"id": "exp_8f3a", "name": "Old", "primary_metric": "user-to-trial",
-                             "status": "active"}],
+            "experiments": [
+                {
+                    "id": "exp_8f3a",
+                    "name": "Old",
+                    "primary_metric": "user-to-trial",
+                    "status": "active",
+                }
+            ],
             "groups": [{"id": "grp_a", "experiment_id": "exp_8f3a", "weight": 50}],
             "users": [{"experiment_id": "exp_8f3a", "user_id": "u1", "group_id": "grp_a"}],
         },
         "convert": {
             "projects": [{"id": "1001", "name": "Shop"}],
             "goals": [{"project_id": "1001", "goal_id": "3003", "goal_name": "Buy"}],
-            "experiences": [{"project_id": "1001", "id": "2002", "name": "Hero",
-                             "experience_status": "active", "goals": ["3003"],
-                             "variations": [{"id": "1", "name": "A"}, {"id": "2", "name": "B"}]}],
+            "experiences": [
+                {
+                    "project_id": "1001",
+                    "id": "2002",
+                    "name": "Hero",
+                    "experience_status": "active",
+                    "goals": ["3003"],
+                    "variations": [{"id": "1", "name": "A"}, {"id": "2", "name": "B"}],
+                }
+            ],
             "hypotheses": [{"project_id": "1001", "id": "4004", "name": "H"}],
             "audiences": [{"project_id": "1001", "audience_id": "5005", "audience_name": "All"}],
         },
-    }  # fmt: skip
+    }
     reply = await control(session, server.url, "POST", "/seed", body)
     assert reply.status == 200
     assert reply.body["qonversion"]["users"] == {"exp_8f3a": {"u1": "grp_a"}}

@@ -102,23 +102,37 @@ async def test_v2_aggregated_report_narrows_goals(
     visitors = [v["visitors"] for v in first["data"]["goals"][0]["variations"]]
     assert all(v > 0 for v in visitors)
     numbers = {b_id: {"visitors": 10, "conversions": 11}}
-    reply = await control(session, server.url, "POST", "/reports",
-                          {"provider": "convert", "project_id": pid, "experience_id": eid,
-                           "variations": numbers})  # fmt: skip
+    reply = await control(
+        session,
+        server.url,
+        "POST",
+        "/reports",
+        {"provider": "convert", "project_id": pid, "experience_id": eid, "variations": numbers},
+    )
     assert reply.status == 422
 
 
 async def test_default_numbers_follow_the_variations_percentages(
     cv1: Convert, session: aiohttp.ClientSession, server: SandboxServer
 ) -> None:
-    variations = [{"id": "31", "name": "A", "percentage": 70},
-                  {"id": "32", "name": "B", "percentage": 30}]  # fmt: skip
+    variations = [
+        {"id": "31", "name": "A", "percentage": 70},
+        {"id": "32", "name": "B", "percentage": 30},
+    ]
     convert = {
         "projects": [{"id": "10", "name": "Shop"}],
         "goals": [{"goal_id": "20", "project_id": "10", "goal_name": "Buy"}],
-        "experiences": [{"id": "30", "project_id": "10", "name": "E", "goals": ["20"],
-                         "experience_status": "active", "variations": variations}],
-    }  # fmt: skip
+        "experiences": [
+            {
+                "id": "30",
+                "project_id": "10",
+                "name": "E",
+                "goals": ["20"],
+                "experience_status": "active",
+                "variations": variations,
+            }
+        ],
+    }
     reply = await control(session, server.url, "POST", "/seed", {"convert": convert})
     assert reply.status == 200, reply.body
     report = (await cv1.ok("POST", "/reports/get/10/30", {}))["data"]

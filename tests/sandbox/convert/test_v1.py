@@ -7,11 +7,30 @@ import pytest
 from tests.sandbox.calls import Convert
 
 EXPERIENCE_FIELDS = {
-    "id", "name", "experience_description", "experience_type", "experience_status",
-    "start_time", "end_time", "global_js", "editor_url", "keep_winner", "stop_looser",
-    "minrun", "maxrun", "minordv", "maxordv", "minconv", "minvis", "maxvis", "confidence",
-    "site_area", "goals", "audiences", "variations",
-}  # fmt: skip
+    "id",
+    "name",
+    "experience_description",
+    "experience_type",
+    "experience_status",
+    "start_time",
+    "end_time",
+    "global_js",
+    "editor_url",
+    "keep_winner",
+    "stop_looser",
+    "minrun",
+    "maxrun",
+    "minordv",
+    "maxordv",
+    "minconv",
+    "minvis",
+    "maxvis",
+    "confidence",
+    "site_area",
+    "goals",
+    "audiences",
+    "variations",
+}
 
 
 async def _project(cv1: Convert, name: str = "Shop") -> dict[str, Any]:
@@ -105,8 +124,13 @@ async def test_goals_crud(cv1: Convert) -> None:
         "POST", f"/goals/add/{pid}", {"goal_name": "Purchase", "goal_type": "revenue"}
     )
     assert set(goal) == {
-        "goal_id", "goal_name", "description", "triggering_rule", "goal_type", "dom_interaction"
-    }  # fmt: skip
+        "goal_id",
+        "goal_name",
+        "description",
+        "triggering_rule",
+        "goal_type",
+        "dom_interaction",
+    }
     gid = goal["goal_id"]
     assert await cv1.ok("GET", f"/goals/get/{pid}/{gid}") == goal
     updated = await cv1.ok("POST", f"/goals/update/{pid}/{gid}", {"description": "checkout"})

@@ -19,8 +19,10 @@ async def test_projects_crud_and_pagination(cv2: Convert) -> None:
     page = await cv2.ok("POST", "/projects", {"page": 2, "results_per_page": 3})
     assert [p["name"] for p in page["data"]] == ["P2"]
     assert page["extra"]["pagination"] == {
-        "items_count": 4, "current_page": 2, "results_per_page": 3
-    }  # fmt: skip
+        "items_count": 4,
+        "current_page": 2,
+        "results_per_page": 3,
+    }
     default = await cv2.ok("POST", "/projects")
     assert default["extra"]["pagination"]["results_per_page"] == 30
     assert (await cv2.call("POST", "/projects", {"results_per_page": 51})).status == 422
@@ -76,13 +78,25 @@ async def test_experience_with_variations_and_status(cv2: Convert) -> None:
 async def test_goals_audiences_hypotheses(cv2: Convert) -> None:
     pid = await _project(cv2)
     cases: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
-        ("goals", {"goal_name": "Buy", "goal_type": "code_trigger"}, "goal_id",
-         {"description": "d"}),
-        ("audiences", {"audience_name": "New", "audience_type": "transient"}, "audience_id",
-         {"description": "d"}),
-        ("hypotheses", {"name": "H", "prioritization_score": 4, "prioritization_score_type": "ICE"},
-         "id", {"objective": "o"}),
-    ]  # fmt: skip
+        (
+            "goals",
+            {"goal_name": "Buy", "goal_type": "code_trigger"},
+            "goal_id",
+            {"description": "d"},
+        ),
+        (
+            "audiences",
+            {"audience_name": "New", "audience_type": "transient"},
+            "audience_id",
+            {"description": "d"},
+        ),
+        (
+            "hypotheses",
+            {"name": "H", "prioritization_score": 4, "prioritization_score_type": "ICE"},
+            "id",
+            {"objective": "o"},
+        ),
+    ]
     for kind, body, id_field, change in cases:
         base = f"/projects/{pid}/{kind}"
         created = await cv2.ok("POST", f"{base}/add", body, status=201)

@@ -7,10 +7,24 @@ import pytest
 from tests.sandbox.calls import OTHER_QONVERSION_KEY, Qonversion
 
 SEED_FIELDS = {
-    "object", "id", "url", "name", "alias_id", "description", "status", "started_at",
-    "finished_at", "segment_percent", "primary_metric", "goal_value", "goal_direction",
-    "context_key", "is_context_specific", "created_at", "updated_at",
-}  # fmt: skip
+    "object",
+    "id",
+    "url",
+    "name",
+    "alias_id",
+    "description",
+    "status",
+    "started_at",
+    "finished_at",
+    "segment_percent",
+    "primary_metric",
+    "goal_value",
+    "goal_direction",
+    "context_key",
+    "is_context_specific",
+    "created_at",
+    "updated_at",
+}
 
 
 @pytest.mark.parametrize(

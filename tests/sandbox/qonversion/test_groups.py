@@ -16,9 +16,15 @@ async def test_groups_create_and_list(qon: Qonversion) -> None:
     assert reply.status == 201
     group = reply.body
     assert set(group) == {
-        "object", "id", "experiment_id", "name", "weight", "is_control",
-        "remote_config_uid", "created_at",
-    }  # fmt: skip
+        "object",
+        "id",
+        "experiment_id",
+        "name",
+        "weight",
+        "is_control",
+        "remote_config_uid",
+        "created_at",
+    }
     assert group["object"] == "group" and group["experiment_id"] == experiment["id"]
     second = await qon.call("POST", path, {"weight": 50.0, "remote_config_uid": "rc_1"})
     listed = await qon.call("GET", path)

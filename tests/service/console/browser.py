@@ -22,9 +22,15 @@ from expbridge.workers.worker import create_worker
 
 CHROMIUM = Path(os.environ.get("EXPBRIDGE_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # `make test-browser` keeps the screenshots for the docs (EXPBRIDGE_SCREENSHOTS=docs/screenshots);
 # any other run saves them under the temporary directory, so the working tree stays clean.
 SCREENSHOTS = Path(
@@ -51,9 +57,13 @@ async def chromium(width: int = 1100, height: int = 760) -> AsyncIterator[Browse
         async with async_playwright() as playwright:
             # A persistent context is how Playwright takes --user-data-dir: a fresh one each run.
             context = await playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(executable), headless=True, args=ARGS,
-                viewport={"width": width, "height": height}, offline=False,
-            )  # fmt: skip
+                profile,
+                executable_path=str(executable),
+                headless=True,
+                args=ARGS,
+                viewport={"width": width, "height": height},
+                offline=False,
+            )
             context.set_default_timeout(20_000)
             try:
                 yield context

@@ -38,9 +38,10 @@ async def test_no_page_without_a_session(ingress: Ingress) -> None:
             assert r.status == 401, path
     # A made-up session cookie is no session either.
     async with ingress.session.get(
-        ingress.url("/ui/events"), headers={"Cookie": "expbridge_console=forged"},
+        ingress.url("/ui/events"),
+        headers={"Cookie": "expbridge_console=forged"},
         allow_redirects=False,
-    ) as r:  # fmt: skip
+    ) as r:
         assert r.status == 303
 
 
@@ -76,9 +77,10 @@ async def test_session_cookie_flags_expiry_and_sign_out(
         async with client.get(ingress.url("/ui/signin")) as r:
             form_token = csrf_of(await r.text())
         async with client.post(
-            ingress.url("/ui/signin"), data={"csrf": form_token, "token": ADMIN_TOKEN},
+            ingress.url("/ui/signin"),
+            data={"csrf": form_token, "token": ADMIN_TOKEN},
             allow_redirects=False,
-        ) as r:  # fmt: skip
+        ) as r:
             assert r.status == 303
             cookie = r.cookies["expbridge_console"]
         assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/ui"
@@ -110,9 +112,11 @@ async def test_secure_cookie_over_https(ingress: Ingress) -> None:
         # The client keeps Secure cookies for https only: hand this one back by hand.
         sent = {**https, "Cookie": f"expbridge_console_signin={form_token}"}
         async with client.post(
-            ingress.url("/ui/signin"), data={"csrf": form_token, "token": ADMIN_TOKEN},
-            headers=sent, allow_redirects=False,
-        ) as r:  # fmt: skip
+            ingress.url("/ui/signin"),
+            data={"csrf": form_token, "token": ADMIN_TOKEN},
+            headers=sent,
+            allow_redirects=False,
+        ) as r:
             assert r.status == 303
             assert r.cookies["expbridge_console"]["secure"]
 

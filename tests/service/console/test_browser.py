@@ -27,17 +27,31 @@ from tests.service.console.browser import SCREENSHOTS, chromium, running_worker
 pytestmark = pytest.mark.browser
 RULES = {
     "rules": [
-        {"name": "pause-on-refund-spike",
-         "trigger": {"event": "goal.threshold_reached", "goal_id": "refunds", "metric": "rate",
-                     "value_at_least": 0.05},
-         "when": {"min_runtime_days": 1}, "actions": [{"event": "experiment.pause"}]},
-        {"name": "stop-when-significant", "trigger": {"schedule": "1h"},
-         "targets": ["qonversion:exp_live"],
-         "when": {"min_runtime_days": 7, "min_visitors_per_variation": 500,
-                  "chance_to_win_at_least": 0.95},
-         "actions": [{"event": "experiment.stop"}], "dry_run": True},
+        {
+            "name": "pause-on-refund-spike",
+            "trigger": {
+                "event": "goal.threshold_reached",
+                "goal_id": "refunds",
+                "metric": "rate",
+                "value_at_least": 0.05,
+            },
+            "when": {"min_runtime_days": 1},
+            "actions": [{"event": "experiment.pause"}],
+        },
+        {
+            "name": "stop-when-significant",
+            "trigger": {"schedule": "1h"},
+            "targets": ["qonversion:exp_live"],
+            "when": {
+                "min_runtime_days": 7,
+                "min_visitors_per_variation": 500,
+                "chance_to_win_at_least": 0.95,
+            },
+            "actions": [{"event": "experiment.stop"}],
+            "dry_run": True,
+        },
     ]
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -85,16 +99,28 @@ async def test_operator_follows_events_and_replays_dead_ones(
     settings = console_settings
     started = (utcnow() - timedelta(days=10)).isoformat()
     # A running experiment whose variant converts better: the schedule rule's statistics.
-    experiment = {"id": "exp_live", "name": "Paywall", "alias_id": "paywall", "status": "active",
-                  "started_at": started}  # fmt: skip
+    experiment = {
+        "id": "exp_live",
+        "name": "Paywall",
+        "alias_id": "paywall",
+        "status": "active",
+        "started_at": started,
+    }
     groups = [
-        {"id": "exp_live_a", "experiment_id": "exp_live", "name": "A", "is_control": True,
-         "weight": 50},
+        {
+            "id": "exp_live_a",
+            "experiment_id": "exp_live",
+            "name": "A",
+            "is_control": True,
+            "weight": 50,
+        },
         {"id": "exp_live_b", "experiment_id": "exp_live", "name": "B", "weight": 50},
-    ]  # fmt: skip
+    ]
     await seed_sandbox(sandbox.url, qonversion={"experiments": [experiment], "groups": groups})
-    counts = {"exp_live_a": {"users": 1000, "conversions": 100},
-              "exp_live_b": {"users": 1010, "conversions": 140}}  # fmt: skip
+    counts = {
+        "exp_live_a": {"users": 1000, "conversions": 100},
+        "exp_live_b": {"users": 1010, "conversions": 140},
+    }
     report = {"provider": "qonversion", "experiment_id": "exp_live", "groups": counts}
     await sandbox_call(sandbox.url, "POST", "/_sandbox/reports", report)
     async with (
@@ -136,9 +162,13 @@ async def test_operator_follows_events_and_replays_dead_ones(
         # A rule's action: its page names the rule, the condition and the rule's evaluations.
         threshold = {
             "type": "goal.threshold_reached",
-            "data": {"target": {"provider": "qonversion", "experiment_id": "exp_live"},
-                     "goal_id": "refunds", "metric": "rate", "value": 0.08},
-        }  # fmt: skip
+            "data": {
+                "target": {"provider": "qonversion", "experiment_id": "exp_live"},
+                "goal_id": "refunds",
+                "metric": "rate",
+                "value": 0.08,
+            },
+        }
         await accept(ingress, threshold)
         await page.goto(ingress.url("/ui/events?source=rules&type=experiment.pause"))
         link = page.locator("table.events tbody a").first
@@ -204,8 +234,13 @@ async def test_refusals_in_the_browser(settings: Settings, sandbox: Any) -> None
         await until_status(ingress, dead, "dead")
         page = await browser.new_page()
         # No page without a session: every one leads to the sign-in form.
-        for path in ("/ui/events", f"/ui/events/{dead}", "/ui/dead-letters", "/ui/rules",
-                     "/ui/providers"):  # fmt: skip
+        for path in (
+            "/ui/events",
+            f"/ui/events/{dead}",
+            "/ui/dead-letters",
+            "/ui/rules",
+            "/ui/providers",
+        ):
             await page.goto(ingress.url(path))
             await expect(page).to_have_url(ingress.url("/ui/signin"))
         answer = await page.request.post(ingress.url(f"/ui/events/{dead}/replay"))

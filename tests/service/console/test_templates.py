@@ -6,13 +6,21 @@ from __future__ import annotations
 import jinja2
 
 STATISTICS = {
-    "method": "msprt", "alpha": 0.05, "srm_p_value": 0.412345678, "srm": False,
+    "method": "msprt",
+    "alpha": 0.05,
+    "srm_p_value": 0.412345678,
+    "srm": False,
     "variations": [
         {"id": "1", "name": "A", "is_baseline": True, "visitors": 1000, "p_value": None},
-        {"id": "2", "name": "<b>B</b>", "is_baseline": False, "visitors": 1012,
-         "p_value": 0.0123456},
+        {
+            "id": "2",
+            "name": "<b>B</b>",
+            "is_baseline": False,
+            "visitors": 1012,
+            "p_value": 0.0123456,
+        },
     ],
-}  # fmt: skip
+}
 
 
 def show(value: object) -> str:

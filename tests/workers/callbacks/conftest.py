@@ -42,9 +42,12 @@ class Receiver:
 
 async def start_receiver(*secrets: str) -> Receiver:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.callback_receiver", *secrets,
+        sys.executable,
+        "-m",
+        "tests.callback_receiver",
+        *secrets,
         stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     assert process.stdout is not None
     port = int((await asyncio.wait_for(process.stdout.readline(), 15)).decode())
     return Receiver(process, port)

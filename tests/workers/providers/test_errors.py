@@ -19,13 +19,19 @@ from expbridge.workers.providers.qonversion.client import parse_qonversion_error
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (408, TransientUpstreamError), (425, TransientUpstreamError),
-        (429, TransientUpstreamError), (500, TransientUpstreamError),
-        (503, TransientUpstreamError), (400, PermanentUpstreamError),
-        (404, PermanentUpstreamError), (409, PermanentUpstreamError),
-        (422, PermanentUpstreamError), (401, AuthUpstreamError), (403, AuthUpstreamError),
+        (408, TransientUpstreamError),
+        (425, TransientUpstreamError),
+        (429, TransientUpstreamError),
+        (500, TransientUpstreamError),
+        (503, TransientUpstreamError),
+        (400, PermanentUpstreamError),
+        (404, PermanentUpstreamError),
+        (409, PermanentUpstreamError),
+        (422, PermanentUpstreamError),
+        (401, AuthUpstreamError),
+        (403, AuthUpstreamError),
     ],
-)  # fmt: skip
+)
 def test_statuses_are_classified(status: int, cls: type) -> None:
     error = error_for_status("p", status, code=None, message="m", retry_after_s=None, body=None)
     assert type(error) is cls

@@ -24,19 +24,38 @@ from tests.helpers import add_fault, convert_overrides
     ("parsed", "text", "code", "message"),
     [
         ({"code": 404, "message": "Project 9 not found"}, "", "404", "Project 9 not found"),
-        ({"code": 422, "message": ["name: required", "status: bad"],
-          "fields": {"name": "required", "status": "bad"}}, "", "422",
-         "name: required; status: bad"),  # fields already in the message: not repeated
-        ({"code": 400, "message": "Invalid", "parameters": ["page must be >= 1"]}, "", "400",
-         "Invalid (page must be >= 1)"),
-        ({"code": 400, "message": "Invalid", "parameters": {"page": "too small"}}, "", "400",
-         "Invalid (page: too small)"),
-        (None, "<html><h1>502 Bad Gateway</h1></html>", None,
-         "<html><h1>502 Bad Gateway</h1></html>"),
+        (
+            {
+                "code": 422,
+                "message": ["name: required", "status: bad"],
+                "fields": {"name": "required", "status": "bad"},
+            },
+            "",
+            "422",
+            "name: required; status: bad",
+        ),  # fields already in the message: not repeated
+        (
+            {"code": 400, "message": "Invalid", "parameters": ["page must be >= 1"]},
+            "",
+            "400",
+            "Invalid (page must be >= 1)",
+        ),
+        (
+            {"code": 400, "message": "Invalid", "parameters": {"page": "too small"}},
+            "",
+            "400",
+            "Invalid (page: too small)",
+        ),
+        (
+            None,
+            "<html><h1>502 Bad Gateway</h1></html>",
+            None,
+            "<html><h1>502 Bad Gateway</h1></html>",
+        ),
         ({"unexpected": True}, '{"unexpected": true}', None, '{"unexpected": true}'),
         (None, "", None, "no error body"),
     ],
-)  # fmt: skip
+)
 def test_convert_error_shapes(parsed: Any, text: str, code: str | None, message: str) -> None:
     assert parse_convert_error(parsed, text) == (code, message)
 
@@ -79,8 +98,14 @@ async def test_rate_limit_carries_retry_after(clients: ProviderClients, sandbox:
 
 async def test_a_body_that_is_not_json(clients: ProviderClients, sandbox: Any) -> None:
     for prefix in ("/convert/", "/qonversion/"):
-        await add_fault(sandbox.url, path_prefix=prefix, status=502, count=1,
-                        body="<html>bad gateway</html>", content_type="text/html")  # fmt: skip
+        await add_fault(
+            sandbox.url,
+            path_prefix=prefix,
+            status=502,
+            count=1,
+            body="<html>bad gateway</html>",
+            content_type="text/html",
+        )
     with pytest.raises(TransientUpstreamError) as caught:
         await clients.convert.get("projects", "1")
     assert (caught.value.status, caught.value.code) == (502, None)

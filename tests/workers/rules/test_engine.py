@@ -14,38 +14,65 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 def rule(when: dict[str, Any], **trigger: Any) -> Rule:
     event_rule = bool(trigger)
-    return Rule.model_validate({
-        "name": "r",
-        "trigger": {"event": "goal.threshold_reached", **trigger} if event_rule
-        else {"schedule": "1h"},
-        "targets": [] if event_rule else ["qonversion:exp_1"],
-        "when": when,
-        "actions": [{"event": "experiment.stop"}],
-    })  # fmt: skip
+    return Rule.model_validate(
+        {
+            "name": "r",
+            "trigger": {"event": "goal.threshold_reached", **trigger}
+            if event_rule
+            else {"schedule": "1h"},
+            "targets": [] if event_rule else ["qonversion:exp_1"],
+            "when": when,
+            "actions": [{"event": "experiment.stop"}],
+        }
+    )
 
 
-def variation(vid: str, visitors: int, confidence: float | None = None,
-              chance: float | None = None, baseline: bool = False) -> ReportVariation:  # fmt: skip
+def variation(
+    vid: str,
+    visitors: int,
+    confidence: float | None = None,
+    chance: float | None = None,
+    baseline: bool = False,
+) -> ReportVariation:
     return ReportVariation(
-        id=vid, name=vid.upper(), is_baseline=baseline, visitors=visitors, conversions=0,
-        conversion_rate=None, change_vs_baseline=None, confidence=confidence,
+        id=vid,
+        name=vid.upper(),
+        is_baseline=baseline,
+        visitors=visitors,
+        conversions=0,
+        conversion_rate=None,
+        change_vs_baseline=None,
+        confidence=confidence,
         chance_to_win=chance,
-    )  # fmt: skip
+    )
 
 
-def facts(days: float | None = 10, variations: list[ReportVariation] | None = None,
-          status: str = "active", **more: Any) -> Facts:  # fmt: skip
+def facts(
+    days: float | None = 10,
+    variations: list[ReportVariation] | None = None,
+    status: str = "active",
+    **more: Any,
+) -> Facts:
     started = NOW - timedelta(days=days) if days is not None else None
-    return Facts(now=NOW, running=status == "active", status=status, started_at=started,
-                 variations=variations, **more)  # fmt: skip
+    return Facts(
+        now=NOW,
+        running=status == "active",
+        status=status,
+        started_at=started,
+        variations=variations,
+        **more,
+    )
 
 
-SIGNIFICANT = [variation("a", 2000, chance=0.01, baseline=True),
-               variation("b", 2000, confidence=0.99, chance=0.99)]  # fmt: skip
-FLAT = [variation("a", 2000, chance=0.4, baseline=True),
-        variation("b", 2000, confidence=0.6, chance=0.6)]  # fmt: skip
-STOP_WHEN = {"min_runtime_days": 7, "min_visitors_per_variation": 1000,
-             "confidence_at_least": 0.95}  # fmt: skip
+SIGNIFICANT = [
+    variation("a", 2000, chance=0.01, baseline=True),
+    variation("b", 2000, confidence=0.99, chance=0.99),
+]
+FLAT = [
+    variation("a", 2000, chance=0.4, baseline=True),
+    variation("b", 2000, confidence=0.6, chance=0.6),
+]
+STOP_WHEN = {"min_runtime_days": 7, "min_visitors_per_variation": 1000, "confidence_at_least": 0.95}
 
 
 def test_significant_and_guardrails_pass_fires_with_reasons() -> None:
@@ -86,9 +113,13 @@ def test_chance_to_win_alone_and_a_report_without_confidence() -> None:
 
 
 def test_limits_fire_without_significance_but_not_before_min_runtime() -> None:
-    when = {"min_runtime_days": 7, "min_visitors_per_variation": 5000,
-            "confidence_at_least": 0.95, "max_runtime_days": 30,
-            "max_visitors": 10_000}  # fmt: skip
+    when = {
+        "min_runtime_days": 7,
+        "min_visitors_per_variation": 5000,
+        "confidence_at_least": 0.95,
+        "max_runtime_days": 30,
+        "max_visitors": 10_000,
+    }
     decision = evaluate(rule(when), facts(31, FLAT))
     assert (decision.fire, decision.condition) == (True, "max_runtime")
     big = [variation("a", 6000, baseline=True), variation("b", 6000, confidence=0.1)]

@@ -17,10 +17,16 @@ BETTER = {"significant": "better"}
 
 def counts(vid: str, visitors: int, conversions: int, baseline: bool = False) -> ReportVariation:
     return ReportVariation(
-        id=vid, name=vid.upper(), is_baseline=baseline, visitors=visitors,
-        conversions=conversions, conversion_rate=None, change_vs_baseline=None,
-        confidence=None, chance_to_win=None,
-    )  # fmt: skip
+        id=vid,
+        name=vid.upper(),
+        is_baseline=baseline,
+        visitors=visitors,
+        conversions=conversions,
+        conversion_rate=None,
+        change_vs_baseline=None,
+        confidence=None,
+        chance_to_win=None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -28,13 +34,17 @@ def counts(vid: str, visitors: int, conversions: int, baseline: bool = False) ->
     [
         ([counts("a", 0, 0, True), counts("b", 0, 0)], "the report has no visitors yet"),
         ([counts("a", 5000, 500, True)], "the report has 1 variation(s): nothing to compare"),
-        ([counts("a", 5000, 500, True), counts("b", 5000, 6000)],
-         "B has more conversions (6000) than visitors (5000)"),
-        ([counts("a", -5, 0, True), counts("b", 5000, 60)],
-         "A has negative counts (-5 visitors, 0)"),
+        (
+            [counts("a", 5000, 500, True), counts("b", 5000, 6000)],
+            "B has more conversions (6000) than visitors (5000)",
+        ),
+        (
+            [counts("a", -5, 0, True), counts("b", 5000, 60)],
+            "A has negative counts (-5 visitors, 0)",
+        ),
         ([counts("a", 5000, 500, True), counts("b", 0, 0)], "B has no visitors yet"),
     ],
-)  # fmt: skip
+)
 def test_a_degenerate_report_is_not_met_with_the_reason(
     variations: list[ReportVariation], reason: str
 ) -> None:
@@ -45,8 +55,12 @@ def test_a_degenerate_report_is_not_met_with_the_reason(
 
 
 def test_bonferroni_over_three_variations_and_the_best_is_named() -> None:
-    report = [counts("a", 10000, 1000, True), counts("b", 10000, 1130),
-              counts("c", 10000, 1200), counts("d", 10000, 1000)]  # fmt: skip
+    report = [
+        counts("a", 10000, 1000, True),
+        counts("b", 10000, 1130),
+        counts("c", 10000, 1200),
+        counts("d", 10000, 1000),
+    ]
     decision = evaluate(rule(BETTER), facts(10, report))
     assert (decision.fire, decision.variation) == (True, "c")
     stats = decision.statistics

@@ -33,16 +33,30 @@ from tests.workers.providers.convert.seed import BASELINE, EXPERIENCE, GOAL, PRO
 
 WHEN = {"min_runtime_days": 7, "min_visitors_per_variation": 500, "chance_to_win_at_least": 0.95}
 RULES = [
-    {"name": "stop-winners", "trigger": {"schedule": "1h"},
-     "targets": ["q-win", "qonversion:exp_flat", "qonversion:exp_young", "qonversion:exp_small"],
-     "when": WHEN, "actions": [{"event": "experiment.stop"}]},
-    {"name": "stop-convert", "trigger": {"schedule": "1h"},
-     "targets": [f"convert:{PROJECT}/{EXPERIENCE}"],
-     "goal_id": GOAL, "when": {"min_runtime_days": 7, "confidence_at_least": 0.95},
-     "actions": [{"event": "experiment.stop"}]},
-    {"name": "preview", "trigger": {"schedule": "1h"}, "targets": ["qonversion:exp_dry"],
-     "when": WHEN, "actions": [{"event": "experiment.stop"}], "dry_run": True},
-]  # fmt: skip
+    {
+        "name": "stop-winners",
+        "trigger": {"schedule": "1h"},
+        "targets": ["q-win", "qonversion:exp_flat", "qonversion:exp_young", "qonversion:exp_small"],
+        "when": WHEN,
+        "actions": [{"event": "experiment.stop"}],
+    },
+    {
+        "name": "stop-convert",
+        "trigger": {"schedule": "1h"},
+        "targets": [f"convert:{PROJECT}/{EXPERIENCE}"],
+        "goal_id": GOAL,
+        "when": {"min_runtime_days": 7, "confidence_at_least": 0.95},
+        "actions": [{"event": "experiment.stop"}],
+    },
+    {
+        "name": "preview",
+        "trigger": {"schedule": "1h"},
+        "targets": ["qonversion:exp_dry"],
+        "when": WHEN,
+        "actions": [{"event": "experiment.stop"}],
+        "dry_run": True,
+    },
+]
 # (days running, (control users, conversions), (variant users, conversions))
 QONVERSION = {
     "exp_win": (10, (1000, 100), (1000, 130)),
@@ -60,26 +74,40 @@ def days_ago(days: float) -> datetime:
 async def seed_reports(sandbox_url: str) -> None:
     experiments, groups = [], []
     for eid, (days, _, _) in QONVERSION.items():
-        experiments.append({"id": eid, "name": eid, "status": "active",
-                            "started_at": days_ago(days).isoformat()})  # fmt: skip
+        experiments.append(
+            {"id": eid, "name": eid, "status": "active", "started_at": days_ago(days).isoformat()}
+        )
         groups += [
             {"id": f"{eid}_a", "experiment_id": eid, "name": "A", "is_control": True, "weight": 50},
             {"id": f"{eid}_b", "experiment_id": eid, "name": "B", "weight": 50},
         ]
     convert = seed(experience_status="active", start_time=int(days_ago(10).timestamp()))
-    await seed_sandbox(sandbox_url, qonversion={"experiments": experiments, "groups": groups},
-                       convert=convert)  # fmt: skip
+    await seed_sandbox(
+        sandbox_url, qonversion={"experiments": experiments, "groups": groups}, convert=convert
+    )
     for eid, (_, (a_users, a_conv), (b_users, b_conv)) in QONVERSION.items():
-        numbers = {f"{eid}_a": {"users": a_users, "conversions": a_conv},
-                   f"{eid}_b": {"users": b_users, "conversions": b_conv}}  # fmt: skip
+        numbers = {
+            f"{eid}_a": {"users": a_users, "conversions": a_conv},
+            f"{eid}_b": {"users": b_users, "conversions": b_conv},
+        }
         body = {"provider": "qonversion", "experiment_id": eid, "groups": numbers}
         await sandbox_call(sandbox_url, "POST", "/_sandbox/reports", body)
-    variations = {BASELINE: {"visitors": 2000, "conversions": 200},
-                  VARIANT: {"visitors": 2000, "conversions": 250}}  # fmt: skip
-    await sandbox_call(sandbox_url, "POST", "/_sandbox/reports", {
-        "provider": "convert", "project_id": PROJECT, "experience_id": EXPERIENCE,
-        "goal_id": GOAL, "variations": variations,
-    })  # fmt: skip
+    variations = {
+        BASELINE: {"visitors": 2000, "conversions": 200},
+        VARIANT: {"visitors": 2000, "conversions": 250},
+    }
+    await sandbox_call(
+        sandbox_url,
+        "POST",
+        "/_sandbox/reports",
+        {
+            "provider": "convert",
+            "project_id": PROJECT,
+            "experience_id": EXPERIENCE,
+            "goal_id": GOAL,
+            "variations": variations,
+        },
+    )
 
 
 @pytest.fixture
@@ -87,8 +115,10 @@ async def setup(
     make_settings: Callable[..., Settings], tmp_path: Path, sandbox: Any
 ) -> AsyncIterator[tuple[Ingress, Settings]]:
     path = tmp_path / "rules.yaml"
-    content = {"targets": {"q-win": {"provider": "qonversion", "experiment_id": "exp_win"}},
-               "rules": RULES}  # fmt: skip
+    content = {
+        "targets": {"q-win": {"provider": "qonversion", "experiment_id": "exp_win"}},
+        "rules": RULES,
+    }
     path.write_text(yaml.safe_dump(content), encoding="utf-8")
     settings = make_settings(config=path)
     await seed_reports(sandbox.url)
@@ -110,11 +140,15 @@ async def test_scheduled_rules_stop_what_is_significant_and_say_why_not(
 
     win = found[("stop-winners", "qonversion:exp_win")]
     assert (win.outcome, win.condition) == ("fired", "significant")
-    assert win.reasons[:2] == ["ran 10.00 days (min_runtime_days 7)",
-                               "every variation has at least 500 visitors"]  # fmt: skip
+    assert win.reasons[:2] == [
+        "ran 10.00 days (min_runtime_days 7)",
+        "every variation has at least 500 visitors",
+    ]
     assert win.reasons[2].startswith("B reached chance to win 0.98")
-    not_met = {target: found[("stop-winners", target)] for target in
-               ("qonversion:exp_flat", "qonversion:exp_young", "qonversion:exp_small")}  # fmt: skip
+    not_met = {
+        target: found[("stop-winners", target)]
+        for target in ("qonversion:exp_flat", "qonversion:exp_young", "qonversion:exp_small")
+    }
     assert all(e.outcome == "not_met" and e.events == [] for e in not_met.values())
     assert (
         not_met["qonversion:exp_flat"]
@@ -131,8 +165,11 @@ async def test_scheduled_rules_stop_what_is_significant_and_say_why_not(
     )
     dry = found[("preview", "qonversion:exp_dry")]
     assert (dry.outcome, dry.dry_run, dry.condition, dry.events) == (
-        "dry_run", True, "significant", []
-    )  # fmt: skip
+        "dry_run",
+        True,
+        "significant",
+        [],
+    )
     assert await queued_jobs(settings) == 2  # exp_win's stop and the Convert stop, nothing else
 
     await run_worker_burst(settings)
@@ -157,8 +194,10 @@ async def test_scheduled_rules_stop_what_is_significant_and_say_why_not(
         assert response.status == 200
         [listed] = (await response.json())["data"]
     assert (listed["rule"], listed["target"], listed["outcome"]) == (
-        "preview", "qonversion:exp_dry", "dry_run"
-    )  # fmt: skip
+        "preview",
+        "qonversion:exp_dry",
+        "dry_run",
+    )
 
 
 async def test_fired_at_most_once_across_restarts_and_due_once_per_interval(
@@ -168,10 +207,19 @@ async def test_fired_at_most_once_across_restarts_and_due_once_per_interval(
     first = await evaluate_once(settings)
     await run_worker_burst(settings)
     # Someone starts the experiment again; a new worker process evaluates (a "restart").
-    await seed_sandbox(sandbox.url, qonversion={"experiments": [
-        {"id": "exp_win", "name": "exp_win", "status": "active",
-         "started_at": days_ago(10).isoformat()},
-    ]})  # fmt: skip
+    await seed_sandbox(
+        sandbox.url,
+        qonversion={
+            "experiments": [
+                {
+                    "id": "exp_win",
+                    "name": "exp_win",
+                    "status": "active",
+                    "started_at": days_ago(10).isoformat(),
+                },
+            ]
+        },
+    )
     second = await evaluate_once(settings)
     again = second[("stop-winners", "qonversion:exp_win")]
     assert again.outcome == "already_fired"

@@ -35,9 +35,10 @@ def integrated_ratio(d: float, var: float, tau2: float, lower: float = -math.inf
     return value
 
 
-@pytest.mark.parametrize(("d", "var", "tau2"), [(0.03, 2.031e-4, 1.3225e-4),
-                                                (0.01, 1.25e-5, 1.1e-4),
-                                                (-0.004, 4e-6, 1e-6)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("d", "var", "tau2"),
+    [(0.03, 2.031e-4, 1.3225e-4), (0.01, 1.25e-5, 1.1e-4), (-0.004, 4e-6, 1e-6)],
+)
 def test_closed_forms_equal_the_mixture_integrals(d: float, var: float, tau2: float) -> None:
     two_sided = math.exp(log_likelihood_ratio(d, var, tau2, "either"))
     assert two_sided == pytest.approx(integrated_ratio(d, var, tau2), rel=1e-6)

@@ -32,25 +32,46 @@ WINNERS = [
     f"convert:{PROJECT}/{EXPERIENCE}",
 ]
 RULES = [
-    {"name": "stop-winners", "trigger": {"schedule": "1h"}, "targets": WINNERS, "goal_id": GOAL,
-     "when": {**GUARDS, "significant": "better"}, "actions": [{"event": "experiment.stop"}]},
+    {
+        "name": "stop-winners",
+        "trigger": {"schedule": "1h"},
+        "targets": WINNERS,
+        "goal_id": GOAL,
+        "when": {**GUARDS, "significant": "better"},
+        "actions": [{"event": "experiment.stop"}],
+    },
     # The provider's number on the same evidence, for contrast (a start-up warning).
-    {"name": "old-stop", "trigger": {"schedule": "1h"}, "targets": ["qonversion:exp_close"],
-     "when": {**GUARDS, "chance_to_win_at_least": 0.95}, "actions": [{"event": "experiment.stop"}],
-     "dry_run": True},
-    {"name": "pause-losers", "trigger": {"schedule": "1h"}, "targets": ["qonversion:exp_lose"],
-     "when": {**GUARDS, "significant": "worse"}, "actions": [{"event": "experiment.pause"}]},
-    {"name": "pause-on-srm", "trigger": {"schedule": "1h"}, "targets": ["qonversion:exp_skewed"],
-     "when": {"srm": True}, "actions": [{"event": "experiment.pause"}]},
-]  # fmt: skip
+    {
+        "name": "old-stop",
+        "trigger": {"schedule": "1h"},
+        "targets": ["qonversion:exp_close"],
+        "when": {**GUARDS, "chance_to_win_at_least": 0.95},
+        "actions": [{"event": "experiment.stop"}],
+        "dry_run": True,
+    },
+    {
+        "name": "pause-losers",
+        "trigger": {"schedule": "1h"},
+        "targets": ["qonversion:exp_lose"],
+        "when": {**GUARDS, "significant": "worse"},
+        "actions": [{"event": "experiment.pause"}],
+    },
+    {
+        "name": "pause-on-srm",
+        "trigger": {"schedule": "1h"},
+        "targets": ["qonversion:exp_skewed"],
+        "when": {"srm": True},
+        "actions": [{"event": "experiment.pause"}],
+    },
+]
 # experiment: (group weights, (control users, conversions), (variant users, conversions))
 QONVERSION = {
-    "exp_close": ((50, 50), (1000, 100), (1000, 130)),      # fixed-horizon p ≈ 0.04
+    "exp_close": ((50, 50), (1000, 100), (1000, 130)),  # fixed-horizon p ≈ 0.04
     "exp_clear": ((50, 50), (10000, 1000), (10000, 1300)),  # decisive
-    "exp_lose": ((50, 50), (10000, 1300), (10000, 1000)),   # decisively worse
+    "exp_lose": ((50, 50), (10000, 1300), (10000, 1000)),  # decisively worse
     "exp_skewed": ((50, 50), (11000, 1100), (9000, 1170)),  # decisive, but 11,000 / 9,000
-    "exp_weighted": ((80, 20), (8000, 800), (2000, 200)),   # split as planned (80/20)
-}  # fmt: skip
+    "exp_weighted": ((80, 20), (8000, 800), (2000, 200)),  # split as planned (80/20)
+}
 
 
 def days_ago(days: float) -> datetime:
@@ -60,27 +81,46 @@ def days_ago(days: float) -> datetime:
 async def seed_reports(sandbox_url: str) -> None:
     experiments, groups = [], []
     for eid, ((w_a, w_b), _, _) in QONVERSION.items():
-        experiments.append({"id": eid, "name": eid, "status": "active",
-                            "started_at": days_ago(10).isoformat()})  # fmt: skip
+        experiments.append(
+            {"id": eid, "name": eid, "status": "active", "started_at": days_ago(10).isoformat()}
+        )
         groups += [
-            {"id": f"{eid}_a", "experiment_id": eid, "name": "A", "is_control": True,
-             "weight": w_a},
+            {
+                "id": f"{eid}_a",
+                "experiment_id": eid,
+                "name": "A",
+                "is_control": True,
+                "weight": w_a,
+            },
             {"id": f"{eid}_b", "experiment_id": eid, "name": "B", "weight": w_b},
-        ]  # fmt: skip
+        ]
     convert = seed(experience_status="active", start_time=int(days_ago(10).timestamp()))
-    await seed_sandbox(sandbox_url, qonversion={"experiments": experiments, "groups": groups},
-                       convert=convert)  # fmt: skip
+    await seed_sandbox(
+        sandbox_url, qonversion={"experiments": experiments, "groups": groups}, convert=convert
+    )
     for eid, (_, (a_users, a_conv), (b_users, b_conv)) in QONVERSION.items():
-        numbers = {f"{eid}_a": {"users": a_users, "conversions": a_conv},
-                   f"{eid}_b": {"users": b_users, "conversions": b_conv}}  # fmt: skip
+        numbers = {
+            f"{eid}_a": {"users": a_users, "conversions": a_conv},
+            f"{eid}_b": {"users": b_users, "conversions": b_conv},
+        }
         body = {"provider": "qonversion", "experiment_id": eid, "groups": numbers}
         await sandbox_call(sandbox_url, "POST", "/_sandbox/reports", body)
-    variations = {BASELINE: {"visitors": 10000, "conversions": 1000},
-                  VARIANT: {"visitors": 10000, "conversions": 1250}}  # fmt: skip
-    await sandbox_call(sandbox_url, "POST", "/_sandbox/reports", {
-        "provider": "convert", "project_id": PROJECT, "experience_id": EXPERIENCE,
-        "goal_id": GOAL, "variations": variations,
-    })  # fmt: skip
+    variations = {
+        BASELINE: {"visitors": 10000, "conversions": 1000},
+        VARIANT: {"visitors": 10000, "conversions": 1250},
+    }
+    await sandbox_call(
+        sandbox_url,
+        "POST",
+        "/_sandbox/reports",
+        {
+            "provider": "convert",
+            "project_id": PROJECT,
+            "experience_id": EXPERIENCE,
+            "goal_id": GOAL,
+            "variations": variations,
+        },
+    )
 
 
 @pytest.fixture
@@ -101,8 +141,9 @@ async def test_stops_only_on_sound_evidence_and_refuses_on_a_mismatch(
     ingress, settings = setup
     with capture_logs() as logs:
         async with worker_deps(settings) as deps:
-            found = {(e.rule, e.target): e for e in await evaluate_scheduled_rules(
-                deps, only_due=False)}  # fmt: skip
+            found = {
+                (e.rule, e.target): e for e in await evaluate_scheduled_rules(deps, only_due=False)
+            }
     warnings = [line for line in logs if line["event"] == "rule decides on fixed-horizon numbers"]
     assert len(warnings) == 1 and "'old-stop'" in warnings[0]["detail"]
 
@@ -114,13 +155,17 @@ async def test_stops_only_on_sound_evidence_and_refuses_on_a_mismatch(
 
     clear = found[("stop-winners", "qonversion:exp_clear")]
     assert (clear.outcome, clear.condition, clear.variation) == (
-        "fired", "significant", "exp_clear_b"
-    )  # fmt: skip
+        "fired",
+        "significant",
+        "exp_clear_b",
+    )
     assert clear.reasons[-1].startswith("B is significantly better than the baseline")
     stats = clear.statistics
     assert stats is not None and (stats.direction, stats.comparisons, stats.srm) == (
-        "better", 1, False
-    )  # fmt: skip
+        "better",
+        1,
+        False,
+    )
     baseline, variant = stats.variations
     assert baseline.is_baseline and baseline.p_value is None
     assert variant.difference == pytest.approx(0.03)
@@ -129,8 +174,11 @@ async def test_stops_only_on_sound_evidence_and_refuses_on_a_mismatch(
     assert variant.p_value < 1e-6 and variant.significant == "better"
     assert stats.srm_p_value == pytest.approx(1.0) and stats.planned_split_source == "provider"
     assert [v.planned_percent for v in stats.variations] == [50, 50]
-    fired_log = next(line for line in logs if line["event"] == "rule fired"
-                     and line["target"] == "qonversion:exp_clear")  # fmt: skip
+    fired_log = next(
+        line
+        for line in logs
+        if line["event"] == "rule fired" and line["target"] == "qonversion:exp_clear"
+    )
     assert fired_log["statistics"]["variations"][1]["p_value"] == variant.p_value
 
     lose = found[("stop-winners", "qonversion:exp_lose")]
@@ -160,10 +208,16 @@ async def test_stops_only_on_sound_evidence_and_refuses_on_a_mismatch(
     assert (convert.outcome, convert.variation) == ("fired", VARIANT)
 
     await run_worker_burst(settings)
-    statuses = {eid: (await qonversion_experiment(sandbox.url, eid))["status"]
-                for eid in QONVERSION}  # fmt: skip
-    assert statuses == {"exp_close": "active", "exp_clear": "finished", "exp_lose": "paused",
-                        "exp_skewed": "paused", "exp_weighted": "active"}  # fmt: skip
+    statuses = {
+        eid: (await qonversion_experiment(sandbox.url, eid))["status"] for eid in QONVERSION
+    }
+    assert statuses == {
+        "exp_close": "active",
+        "exp_clear": "finished",
+        "exp_lose": "paused",
+        "exp_skewed": "paused",
+        "exp_weighted": "active",
+    }
     stop = await ingress.get_record(clear.events[0], token=ADMIN_TOKEN)
     assert stop["cause"]["condition"] == "significant"
     assert stop["cause"]["statistics"]["variations"][1]["significant"] == "better"

@@ -40,8 +40,9 @@ def test_no_visitors_is_not_a_mismatch() -> None:
 def test_the_split_comes_from_the_rule_then_the_provider_then_equal() -> None:
     ids, names = ["v1", "v2"], ["Original", "B"]
     assert planned_shares(ids, names, {"Original": 70, "v2": 30}, {"v1": 50, "v2": 50}) == (
-        [70.0, 30.0], "rule",
-    )  # fmt: skip
+        [70.0, 30.0],
+        "rule",
+    )
     assert planned_shares(ids, names, None, {"v1": 80, "v2": 20}) == ([80.0, 20.0], "provider")
     assert planned_shares(ids, names, None, {"v1": 80, "v2": None}) == ([50.0, 50.0], "equal")
     assert planned_shares(ids, names, None, {"v1": 0, "v2": 0}) == ([50.0, 50.0], "equal")

@@ -24,12 +24,18 @@ from tests.helpers import (
 
 RULE = {
     "name": "pause-on-refund-spike",
-    "trigger": {"event": "goal.threshold_reached", "goal_id": "refunds", "metric": "rate",
-                "value_at_least": 0.05},
+    "trigger": {
+        "event": "goal.threshold_reached",
+        "goal_id": "refunds",
+        "metric": "rate",
+        "value_at_least": 0.05,
+    },
     "when": {"min_runtime_days": 1},
-    "actions": [{"event": "experiment.pause"},
-                {"notify": "{rule} paused {target}: {reason} ({events})"}],
-}  # fmt: skip
+    "actions": [
+        {"event": "experiment.pause"},
+        {"notify": "{rule} paused {target}: {reason} ({events})"},
+    ],
+}
 
 
 def days_ago(days: float) -> str:
@@ -38,8 +44,14 @@ def days_ago(days: float) -> str:
 
 def threshold(experiment_id: str, goal_id: str = "refunds", value: float = 0.07) -> dict[str, Any]:
     target = {"provider": "qonversion", "experiment_id": experiment_id}
-    data = {"target": target, "goal_id": goal_id, "metric": "rate", "value": value,
-            "threshold": 0.05, "direction": "above"}  # fmt: skip
+    data = {
+        "target": target,
+        "goal_id": goal_id,
+        "metric": "rate",
+        "value": value,
+        "threshold": 0.05,
+        "direction": "above",
+    }
     return {"type": "goal.threshold_reached", "data": data}
 
 
@@ -75,14 +87,22 @@ async def test_a_threshold_fires_its_rule_once(
     [action_id] = outcome["events"]
     action = await ingress.get_record(action_id, token=ADMIN_TOKEN)
     assert (action["type"], action["source"], action["status"]) == (
-        "experiment.pause", "rules", "succeeded"
-    )  # fmt: skip
+        "experiment.pause",
+        "rules",
+        "succeeded",
+    )
     assert action["cause"] == {
-        "kind": "rule", "rule": "pause-on-refund-spike", "condition": "goal:refunds:rate",
+        "kind": "rule",
+        "rule": "pause-on-refund-spike",
+        "condition": "goal:refunds:rate",
         "reason": "goal refunds rate reached 0.07; ran 3.00 days (min_runtime_days 1)",
-        "statistics": None, "trigger_event_id": first, "user": None, "channel": None,
-        "command": None, "approved_by": None,
-    }  # fmt: skip
+        "statistics": None,
+        "trigger_event_id": first,
+        "user": None,
+        "channel": None,
+        "command": None,
+        "approved_by": None,
+    }
     assert (await qonversion_experiment(sandbox.url, "exp_t"))["status"] == "paused"
     [note] = slack.posted_to("/notify")
     assert note["text"] == (
@@ -115,10 +135,16 @@ async def test_a_threshold_that_does_not_match_or_is_too_early_fires_nothing(
     await run_worker_burst(settings)
 
     record = await ingress.get_record(other_goal)
-    assert record["result"] == {"fired": [], "rules": [{
-        "rule": "pause-on-refund-spike", "outcome": "not_met",
-        "reasons": ["goal signups is not the rule's goal refunds"],
-    }]}  # fmt: skip
+    assert record["result"] == {
+        "fired": [],
+        "rules": [
+            {
+                "rule": "pause-on-refund-spike",
+                "outcome": "not_met",
+                "reasons": ["goal signups is not the rule's goal refunds"],
+            }
+        ],
+    }
     [outcome] = (await ingress.get_record(too_early))["result"]["rules"]
     assert outcome["outcome"] == "not_met"
     assert outcome["reasons"] == [

@@ -14,12 +14,15 @@ def seed(**experience: Any) -> dict[str, Any]:
         "goals": [{"goal_id": GOAL, "project_id": PROJECT, "goal_name": "Buy"}],
         "experiences": [
             {
-                "id": EXPERIENCE, "project_id": PROJECT, "name": "Hero",
-                "experience_status": "draft", "goals": [GOAL],
+                "id": EXPERIENCE,
+                "project_id": PROJECT,
+                "name": "Hero",
+                "experience_status": "draft",
+                "goals": [GOAL],
                 "variations": [{"id": BASELINE, "name": "Original"}, {"id": VARIANT, "name": "B"}],
                 **experience,
             }
         ],
         "hypotheses": [{"id": HYPOTHESIS, "project_id": PROJECT, "name": "Shorter form"}],
         "audiences": [{"audience_id": AUDIENCE, "project_id": PROJECT, "audience_name": "Back"}],
-    }  # fmt: skip
+    }

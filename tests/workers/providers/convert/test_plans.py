@@ -46,8 +46,15 @@ class Case:
 
 
 def in_project(kind: str) -> dict[str, str]:
-    return {"project_id": PROJECT, f"{kind}_id": {"experience": EXPERIENCE, "goal": GOAL,
-            "hypothesis": HYPOTHESIS, "audience": AUDIENCE}[kind]}  # fmt: skip
+    return {
+        "project_id": PROJECT,
+        f"{kind}_id": {
+            "experience": EXPERIENCE,
+            "goal": GOAL,
+            "hypothesis": HYPOTHESIS,
+            "audience": AUDIENCE,
+        }[kind],
+    }
 
 
 def named(state: State, kind: str, name_field: str, name: str) -> list[dict[str, Any]]:
@@ -103,53 +110,120 @@ def check_variations(*names: str) -> Callable[..., None]:
 
 
 CASES = [
-    Case("experiment.create", {"project_id": PROJECT},
-         {"experience": {"name": "Checkout", "experience_type": "a/b", "goals": [GOAL]}},
-         check_created("experiences", "name", "Checkout", experience_type="a/b")),
-    Case("experiment.update", in_project("experience"),
-         {"changes": {"name": "Hero v2", "confidence": 90}},
-         check_fields("experiences", EXPERIENCE, name="Hero v2", confidence=90,
-                      experience_type="a/b")),
+    Case(
+        "experiment.create",
+        {"project_id": PROJECT},
+        {"experience": {"name": "Checkout", "experience_type": "a/b", "goals": [GOAL]}},
+        check_created("experiences", "name", "Checkout", experience_type="a/b"),
+    ),
+    Case(
+        "experiment.update",
+        in_project("experience"),
+        {"changes": {"name": "Hero v2", "confidence": 90}},
+        check_fields(
+            "experiences", EXPERIENCE, name="Hero v2", confidence=90, experience_type="a/b"
+        ),
+    ),
     Case("experiment.start", in_project("experience"), {}, check_status("active", "start_time")),
-    Case("experiment.pause", in_project("experience"), {}, check_status("paused"),
-         {"experience_status": "active"}),
-    Case("experiment.stop", in_project("experience"), {}, check_status("completed", "end_time"),
-         {"experience_status": "active"}),
-    Case("experiment.archive", in_project("experience"), {}, check_status("archived"),
-         {"experience_status": "completed"}),
+    Case(
+        "experiment.pause",
+        in_project("experience"),
+        {},
+        check_status("paused"),
+        {"experience_status": "active"},
+    ),
+    Case(
+        "experiment.stop",
+        in_project("experience"),
+        {},
+        check_status("completed", "end_time"),
+        {"experience_status": "active"},
+    ),
+    Case(
+        "experiment.archive",
+        in_project("experience"),
+        {},
+        check_status("archived"),
+        {"experience_status": "completed"},
+    ),
     Case("experiment.delete", in_project("experience"), {}, check_gone("experiences", EXPERIENCE)),
-    Case("variation.add", in_project("experience"), {"variation": {"name": "C", "css": "a{}"}},
-         check_variations("Original", "B", "C")),
-    Case("variation.remove", in_project("experience"), {"variation_id": VARIANT},
-         check_variations("Original")),
-    Case("project.create", {}, {"project": {"name": "Blog", "websites": ["blog.example"]}},
-         check_created("projects", "name", "Blog", websites=["blog.example"])),
-    Case("project.update", {"project_id": PROJECT}, {"changes": {"name": "Store"}},
-         check_fields("projects", PROJECT, name="Store")),
+    Case(
+        "variation.add",
+        in_project("experience"),
+        {"variation": {"name": "C", "css": "a{}"}},
+        check_variations("Original", "B", "C"),
+    ),
+    Case(
+        "variation.remove",
+        in_project("experience"),
+        {"variation_id": VARIANT},
+        check_variations("Original"),
+    ),
+    Case(
+        "project.create",
+        {},
+        {"project": {"name": "Blog", "websites": ["blog.example"]}},
+        check_created("projects", "name", "Blog", websites=["blog.example"]),
+    ),
+    Case(
+        "project.update",
+        {"project_id": PROJECT},
+        {"changes": {"name": "Store"}},
+        check_fields("projects", PROJECT, name="Store"),
+    ),
     Case("project.delete", {"project_id": PROJECT}, {}, check_gone("projects", PROJECT)),
-    Case("goal.create", {"project_id": PROJECT},
-         {"goal": {"goal_name": "Signup", "goal_type": "submits_form"}},
-         check_created("goals", "goal_name", "Signup", goal_type="submits_form")),
-    Case("goal.update", in_project("goal"), {"changes": {"description": "checkout"}},
-         check_fields("goals", GOAL, description="checkout", goal_name="Buy")),
+    Case(
+        "goal.create",
+        {"project_id": PROJECT},
+        {"goal": {"goal_name": "Signup", "goal_type": "submits_form"}},
+        check_created("goals", "goal_name", "Signup", goal_type="submits_form"),
+    ),
+    Case(
+        "goal.update",
+        in_project("goal"),
+        {"changes": {"description": "checkout"}},
+        check_fields("goals", GOAL, description="checkout", goal_name="Buy"),
+    ),
     Case("goal.delete", in_project("goal"), {}, check_gone("goals", GOAL)),
-    Case("hypothesis.create", {"project_id": PROJECT},
-         {"hypothesis": {"name": "Bigger button", "prioritization_score_type": "ICE",
-                         "prioritization_score_attributes": {"impact": 4, "confidence": 3,
-                                                             "ease": 2}}},
-         check_created("hypotheses", "name", "Bigger button", prioritization_score="3")),
-    Case("hypothesis.update", in_project("hypothesis"), {"changes": {"summary": "s"}},
-         check_fields("hypotheses", HYPOTHESIS, summary="s", name="Shorter form")),
-    Case("hypothesis.status", in_project("hypothesis"), {"status": "active"},
-         check_fields("hypotheses", HYPOTHESIS, status="active")),
+    Case(
+        "hypothesis.create",
+        {"project_id": PROJECT},
+        {
+            "hypothesis": {
+                "name": "Bigger button",
+                "prioritization_score_type": "ICE",
+                "prioritization_score_attributes": {"impact": 4, "confidence": 3, "ease": 2},
+            }
+        },
+        check_created("hypotheses", "name", "Bigger button", prioritization_score="3"),
+    ),
+    Case(
+        "hypothesis.update",
+        in_project("hypothesis"),
+        {"changes": {"summary": "s"}},
+        check_fields("hypotheses", HYPOTHESIS, summary="s", name="Shorter form"),
+    ),
+    Case(
+        "hypothesis.status",
+        in_project("hypothesis"),
+        {"status": "active"},
+        check_fields("hypotheses", HYPOTHESIS, status="active"),
+    ),
     Case("hypothesis.delete", in_project("hypothesis"), {}, check_gone("hypotheses", HYPOTHESIS)),
-    Case("audience.create", {"project_id": PROJECT},
-         {"audience": {"audience_name": "New", "audience_type": "transient"}},
-         check_created("audiences", "audience_name", "New", audience_type="transient")),
-    Case("audience.update", in_project("audience"), {"changes": {"description": "d"}},
-         check_fields("audiences", AUDIENCE, description="d", audience_name="Back")),
+    Case(
+        "audience.create",
+        {"project_id": PROJECT},
+        {"audience": {"audience_name": "New", "audience_type": "transient"}},
+        check_created("audiences", "audience_name", "New", audience_type="transient"),
+    ),
+    Case(
+        "audience.update",
+        in_project("audience"),
+        {"changes": {"description": "d"}},
+        check_fields("audiences", AUDIENCE, description="d", audience_name="Back"),
+    ),
     Case("audience.delete", in_project("audience"), {}, check_gone("audiences", AUDIENCE)),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(params=["v1", "v2"])
@@ -160,8 +234,10 @@ def worker_settings(
 
 
 def event_of(case: Case) -> dict[str, Any]:
-    return {"type": case.type, "data": {"target": {"provider": "convert", **case.target},
-                                        **case.data}}  # fmt: skip
+    return {
+        "type": case.type,
+        "data": {"target": {"provider": "convert", **case.target}, **case.data},
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.type for c in CASES])

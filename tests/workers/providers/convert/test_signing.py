@@ -44,14 +44,23 @@ def test_an_empty_body_signs_as_nothing_after_the_url() -> None:
 @pytest.mark.parametrize(
     "changed",
     [
-        {"app_id": "other-app"}, {"secret": "other-secret"}, {"expires": "1800000001"},
-        {"url": URL + "?page=2"}, {"url": URL.replace("1001", "1002")},
-        {"body": BODY.replace(b'"a/b"', b'"a/a"')}, {"body": BODY.replace(b",", b", ")},
+        {"app_id": "other-app"},
+        {"secret": "other-secret"},
+        {"expires": "1800000001"},
+        {"url": URL + "?page=2"},
+        {"url": URL.replace("1001", "1002")},
+        {"body": BODY.replace(b'"a/b"', b'"a/a"')},
+        {"body": BODY.replace(b",", b", ")},
     ],
-)  # fmt: skip
+)
 def test_every_input_is_inside_the_signature(changed: dict[str, Any]) -> None:
-    inputs: dict[str, Any] = {"app_id": APP_ID, "secret": SECRET, "expires": EXPIRES,
-                              "url": URL, "body": BODY}  # fmt: skip
+    inputs: dict[str, Any] = {
+        "app_id": APP_ID,
+        "secret": SECRET,
+        "expires": EXPIRES,
+        "url": URL,
+        "body": BODY,
+    }
     assert sign(**{**inputs, **changed}) != sign(**inputs)
 
 
@@ -117,9 +126,9 @@ async def test_the_sandbox_rejects_tampering(
 ) -> None:
     url = f"{server.url}/convert/api/v1/projects/add"
     body = json.dumps({"name": "Blog"}, separators=(",", ":")).encode()
-    async with session.post(url, data=body, headers=signed_headers(
-        APP_ID, SECRET, int(time.time()) + 120, url, body
-    )) as response:  # fmt: skip
+    async with session.post(
+        url, data=body, headers=signed_headers(APP_ID, SECRET, int(time.time()) + 120, url, body)
+    ) as response:
         assert response.status == 200  # untampered: accepted
     sent_url, sent_body, headers = _tampered(kind, url, body)
     async with session.post(sent_url, data=sent_body, headers=headers) as response:
@@ -134,8 +143,9 @@ async def test_every_attempt_is_signed_again(
 ) -> None:
     ticks = itertools.count(int(time.time()))
     signer = ConvertSigner(APP_ID, SECRET, clock=lambda: float(next(ticks)))
-    client = ConvertClient(session, V1, f"{server.url}/convert/api/v1", signer,
-                           account_id=None, timeout_s=2)  # fmt: skip
+    client = ConvertClient(
+        session, V1, f"{server.url}/convert/api/v1", signer, account_id=None, timeout_s=2
+    )
     for _ in range(2):
         await client.create("projects", None, {"name": "Shop"}, "same-key")
     async with session.get(f"{server.url}/_sandbox/requests") as response:

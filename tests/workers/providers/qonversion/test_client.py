@@ -12,8 +12,9 @@ from tests.helpers import sandbox_requests, seed_sandbox
 
 
 async def test_cursor_pages_and_lookup_by_alias(settings: Settings, sandbox: Any) -> None:
-    experiments = [{"id": f"exp_{i:03}", "name": f"E{i}", "alias_id": f"alias_{i:03}"}
-                   for i in range(105)]  # fmt: skip
+    experiments = [
+        {"id": f"exp_{i:03}", "name": f"E{i}", "alias_id": f"alias_{i:03}"} for i in range(105)
+    ]
     await seed_sandbox(sandbox.url, qonversion={"experiments": experiments})
     async with aiohttp.ClientSession() as session:
         client = build_clients(settings, session).qonversion

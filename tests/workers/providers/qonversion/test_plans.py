@@ -28,13 +28,27 @@ EXPERIMENT, CONTROL, VARIANT = "exp_cat", "grp_ctl", "grp_b"
 
 def seed(**experiment: Any) -> dict[str, Any]:
     return {
-        "experiments": [{"id": EXPERIMENT, "name": "Paywall", "alias_id": "paywall",
-                         "status": "draft", **experiment}],
-        "groups": [{"id": CONTROL, "experiment_id": EXPERIMENT, "name": "Control",
-                    "is_control": True, "weight": 50},
-                   {"id": VARIANT, "experiment_id": EXPERIMENT, "name": "B", "weight": 50}],
+        "experiments": [
+            {
+                "id": EXPERIMENT,
+                "name": "Paywall",
+                "alias_id": "paywall",
+                "status": "draft",
+                **experiment,
+            }
+        ],
+        "groups": [
+            {
+                "id": CONTROL,
+                "experiment_id": EXPERIMENT,
+                "name": "Control",
+                "is_control": True,
+                "weight": 50,
+            },
+            {"id": VARIANT, "experiment_id": EXPERIMENT, "name": "B", "weight": 50},
+        ],
         "users": [{"experiment_id": EXPERIMENT, "user_id": "user-2", "group_id": VARIANT}],
-    }  # fmt: skip
+    }
 
 
 @dataclass(frozen=True)
@@ -93,12 +107,24 @@ def check_detached(state: State, record: Record) -> None:
 
 
 CASES = [
-    Case("experiment.create",
-         {"experiment": {"name": "Paywall v5", "alias_id": "v5", "primary_metric": "user-to-trial",
-                         "segment_percent": 50}},
-         check_created, target={}),
-    Case("experiment.update", {"changes": {"name": "Paywall v4", "segment_percent": 25}},
-         check_updated),
+    Case(
+        "experiment.create",
+        {
+            "experiment": {
+                "name": "Paywall v5",
+                "alias_id": "v5",
+                "primary_metric": "user-to-trial",
+                "segment_percent": 50,
+            }
+        },
+        check_created,
+        target={},
+    ),
+    Case(
+        "experiment.update",
+        {"changes": {"name": "Paywall v4", "segment_percent": 25}},
+        check_updated,
+    ),
     Case("experiment.start", {}, check_status("active")),
     Case("experiment.pause", {}, check_status("paused"), {"status": "active"}),
     Case("experiment.stop", {}, check_status("finished"), {"status": "active"}),
@@ -106,7 +132,7 @@ CASES = [
     Case("variation.add", {"variation": {"name": "C", "weight": 20}}, check_group_added),
     Case("experiment.user.attach", {"user_id": "user-1", "group_id": CONTROL}, check_attached),
     Case("experiment.user.detach", {"user_id": "user-2"}, check_detached),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.type for c in CASES])
@@ -129,10 +155,13 @@ async def test_event_reaches_qonversion(
 UNSUPPORTED = [
     ("experiment.archive", {}),
     ("variation.remove", {"variation_id": "grp_b"}),
-    *((f"{kind}.{op}", {}) for kind in ("project", "goal", "hypothesis", "audience")
-      for op in ("create", "update", "delete")),
+    *(
+        (f"{kind}.{op}", {})
+        for kind in ("project", "goal", "hypothesis", "audience")
+        for op in ("create", "update", "delete")
+    ),
     ("hypothesis.status", {"status": "active"}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("event_type", "data"), UNSUPPORTED, ids=[t for t, _ in UNSUPPORTED])
