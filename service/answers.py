@@ -4,30 +4,33 @@ these (and from the event catalog and the status record), and tests hold real an
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from expbridge.events.problem import FieldError, ProblemDetails
 from expbridge.events.rules.evaluation_log import RuleEvaluation
+
+__all__ = ["FieldError", "ProblemDetails"]  # problems are built in events/problem.py
+# The status record's schema is generated from EventRecord (service/openapi/document.py).
+STATUS_RECORD = "EventStatusRecord"
+STATUS_RECORDS = {"type": "array", "items": {"$ref": f"#/components/schemas/{STATUS_RECORD}"}}
 
 
 class Answer(BaseModel):
+    """A JSON answer: handlers answer with `.response()`, so the answer is the documented model."""
+
     model_config = ConfigDict(extra="forbid")
+    # An answer whose optional parts are left out when empty (not sent as null).
+    omit_none: ClassVar[bool] = False
 
-
-class FieldError(Answer):
-    field: str
-    message: str
-
-
-class ProblemDetails(Answer):
-    """RFC 9457 application/problem+json; `errors` lists field errors on validation problems."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
+    def response(self, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+        body = self.__pydantic_serializer__.to_json(self, exclude_none=self.omit_none)
+        return web.Response(
+            body=body, status=status, content_type="application/json", headers=headers
+        )
 
 
 class EventLinks(Answer):
@@ -42,6 +45,16 @@ class AcceptedEvent(Answer):
     status: Literal["queued", "scheduled"]
     type: str
     links: EventLinks
+
+
+class EventPage(Answer):
+    """One page of status records, newest first; `next_cursor` asks for the next (null: none)."""
+
+    data: Annotated[
+        list[dict[str, Any]],
+        WithJsonSchema(STATUS_RECORDS),
+    ]
+    next_cursor: str | None
 
 
 class ReplayAccepted(Answer):
@@ -74,6 +87,8 @@ class Readiness(Answer):
 class SlackReply(Answer):
     """What Slack shows the user who typed the command (only them: ephemeral), or, for a
     command that needs approval, the message with Approve / Deny buttons in the channel."""
+
+    omit_none = True
 
     response_type: Literal["ephemeral", "in_channel"]
     text: str

@@ -27,6 +27,7 @@ from expbridge.events.store.submit import (
 )
 from expbridge.events.target_refs import resolve_ref
 from expbridge.service import app_keys as keys
+from expbridge.service.answers import SlackReply
 from expbridge.service.chatops.verify import SlashCommand
 from expbridge.service.problems import Problem, redis_unavailable
 from expbridge.service.validation import validate_event
@@ -39,7 +40,7 @@ SCHEDULED_LINES = 20
 
 
 def ephemeral(text: str) -> web.Response:
-    return web.json_response({"response_type": "ephemeral", "text": text})
+    return SlackReply(response_type="ephemeral", text=text).response()
 
 
 def utc_text(moment: datetime) -> str:
@@ -168,7 +169,7 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
             approvers,
         )
         structlog.contextvars.bind_contextvars(approval=approval.id, target=held.target)
-        return web.json_response(approval.request_message())
+        return SlackReply.model_validate(approval.request_message()).response()
     try:
         accepted = await submit(
             request.app[keys.ACCEPTOR],

@@ -19,7 +19,6 @@ from expbridge.events.record import INTERNAL_FIELDS, EventRecord
 from expbridge.service import answers as api_models
 from expbridge.service.openapi.route_doc import (
     EVENT_BODY,
-    EVENT_PAGE,
     STATUS_RECORD,
     Reply,
     RouteDoc,
@@ -102,14 +101,6 @@ class OpenApiBuilder:
         record["title"] = "Event status record"
         record["additionalProperties"] = False  # public() gives exactly these fields
         self.schemas[STATUS_RECORD] = record
-        self.schemas[EVENT_PAGE] = {
-            "type": "object",
-            "properties": {
-                "data": {"type": "array", "items": ref(STATUS_RECORD)},
-                "next_cursor": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-            },
-            "required": ["data", "next_cursor"],
-        }
 
     def _add_events(self) -> None:
         """One schema per event type: its `type`, and its `data` per provider (a oneOf)."""

@@ -12,7 +12,6 @@ from expbridge.service.openapi.route_doc import (
     ADMIN_PROBLEMS,
     ANONYMOUS,
     EVENT_BODY,
-    EVENT_PAGE,
     METRICS,
     SLACK,
     SOURCE,
@@ -114,7 +113,7 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         "admin",
         security=(ADMIN,),
         query=EventQuery,
-        replies={200: Reply("one page", EVENT_PAGE), **ADMIN_PROBLEMS, **problems(422)},
+        replies={200: Reply("one page", answers.EventPage), **ADMIN_PROBLEMS, **problems(422)},
     ),
     RouteDoc(
         "POST",
@@ -136,7 +135,7 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         "admin",
         security=(ADMIN,),
         query=DeadLetterQuery,
-        replies={200: Reply("one page", EVENT_PAGE), **ADMIN_PROBLEMS, **problems(422)},
+        replies={200: Reply("one page", answers.EventPage), **ADMIN_PROBLEMS, **problems(422)},
     ),
     RouteDoc(
         "POST",

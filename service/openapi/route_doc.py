@@ -14,8 +14,7 @@ from expbridge.service import answers
 PROBLEM_JSON = "application/problem+json"
 # Named schemas the generator builds (from the catalog and the status record), not models.
 EVENT_BODY = "Event"
-STATUS_RECORD = "EventStatusRecord"
-EVENT_PAGE = "EventPage"
+STATUS_RECORD = answers.STATUS_RECORD
 SOURCE, ADMIN, WEBHOOK, METRICS = "sourceToken", "adminToken", "webhookSignature", "metricsToken"
 SLACK = "slackSignature"
 ANONYMOUS = ""  # in `security`: may also be called without credentials

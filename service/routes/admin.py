@@ -18,6 +18,7 @@ from expbridge.events.store.listing import (
     event_page,
 )
 from expbridge.events.store.replay import BulkReplay, Replayer
+from expbridge.service import answers
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
 from expbridge.service.validation import field_errors, parse_json_object
@@ -89,8 +90,9 @@ def _parse(model: type[M], raw: dict[str, Any], where: str) -> M:
         ) from None
 
 
-def _page_body(page: Page) -> dict[str, Any]:
-    return {"data": [r.public() for r in page.records], "next_cursor": page.next_cursor}
+def _page_answer(page: Page) -> web.Response:
+    records = [r.public() for r in page.records]
+    return answers.EventPage(data=records, next_cursor=page.next_cursor).response()
 
 
 @routes.get("/v1/events")
@@ -106,7 +108,7 @@ async def list_events(request: web.Request) -> web.Response:
         )
     except BadCursor as error:
         raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
-    return web.json_response(_page_body(page))
+    return _page_answer(page)
 
 
 @routes.post("/v1/events/{event_id}/replay")
@@ -118,8 +120,8 @@ async def replay_event(request: web.Request) -> web.Response:
         raise Problem(404, "Not found", f"no event {event_id!r}")
     if outcome == "not_dead":
         raise Problem(409, "Not dead", f"event {event_id!r} is not dead; only dead events replay")
-    body = {"id": event_id, "status": "queued", "links": {"self": f"/v1/events/{event_id}"}}
-    return web.json_response(body, status=202)
+    links = answers.EventLinks(self=f"/v1/events/{event_id}")
+    return answers.ReplayAccepted(id=event_id, status="queued", links=links).response(202)
 
 
 @routes.get("/v1/dead-letters")
@@ -137,7 +139,7 @@ async def list_dead_letters(request: web.Request) -> web.Response:
         )
     except BadCursor as error:
         raise Problem(422, "Invalid cursor", str(error), slug="validation") from None
-    return web.json_response(_page_body(page))
+    return _page_answer(page)
 
 
 @routes.post("/v1/dead-letters/replay")
@@ -146,4 +148,6 @@ async def replay_dead_letters(request: web.Request) -> web.Response:
     body = await request.read()
     selection = _parse(DeadLetterReplay, parse_json_object(body) if body else {}, "body")
     outcome = await replay_selection(request.app[keys.REDIS], request.app[keys.REPLAYER], selection)
-    return web.json_response({"replayed": outcome.replayed, "skipped": outcome.skipped})
+    return answers.DeadLetterReplayResult.model_validate(
+        {"replayed": outcome.replayed, "skipped": outcome.skipped}
+    ).response()

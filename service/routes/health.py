@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from expbridge.service import answers
 from expbridge.service import app_keys as keys
 
 routes = web.RouteTableDef()
@@ -14,7 +15,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def healthz(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return answers.Health(status="ok").response()
 
 
 @routes.get("/readyz")
@@ -23,5 +24,5 @@ async def readyz(request: web.Request) -> web.Response:
         async with asyncio.timeout(1.0):
             await request.app[keys.REDIS].ping()
     except (RedisError, OSError, TimeoutError):
-        return web.json_response({"status": "unavailable", "redis": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "redis": "ok"})
+        return answers.Readiness(status="unavailable", redis="unreachable").response(503)
+    return answers.Readiness(status="ok", redis="ok").response()

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from expbridge.events.rules.evaluation_log import EvaluationOutcome
+from expbridge.service import answers
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
 from expbridge.service.validation import field_errors
@@ -41,4 +42,4 @@ async def list_evaluations(request: web.Request) -> web.Response:
     found = await request.app[keys.RULE_LOG].recent(
         query.limit, rule=query.rule, target=query.target, outcome=query.outcome
     )
-    return web.json_response({"data": [e.model_dump(mode="json") for e in found]})
+    return answers.RuleEvaluationPage(data=found).response()
