@@ -2,11 +2,12 @@
 slot, so that an event costs three round trips beside its upstream call: the read at the start
 (one MGET), BEGIN (the step's attempt saved and its slot taken, atomically, before the call)
 and FINISH (the final record, the slot given back, the next event of the line dispatched).
-A further step costs one more BEGIN and one save that gives its slot back.
+An attempt that will be retried saves instead of FINISH, giving the slot back in the same
+script.
 
 The guarantees stay those of separate writes: a step's attempt is in Redis before its call
-(BEGIN writes nothing unless the slot is taken), a step done is saved before the next one
-starts, and a slot nobody gives back (a killed worker) expires with its lease.
+(BEGIN writes nothing unless the slot is taken), and a slot nobody gives back (a killed
+worker) expires with its lease.
 """
 
 from __future__ import annotations
@@ -73,11 +74,19 @@ class JobWrites:
         self.dispatch = dispatch
         self.held: _HeldSlot | None = None
 
-    async def begin_step(self, provider: str) -> None:
-        """Save the record (running, the step's attempt counted) as the slot is taken; waits
-        in place for the pace like ProviderGate.acquire, raises ProviderBusy like it."""
+    async def begin_step(self, provider: str | None) -> None:
+        """Save the record (running, the step's attempt counted) as the provider's slot is
+        taken; waits in place for the pace like ProviderGate.acquire, raises ProviderBusy like
+        it. A step that calls no upstream (provider None) is only saved."""
         record_json = self.record.stored_json()
         record_keys = [keys.event(self.record.id), keys.dispatch_counter(self.record.id)]
+        if provider is None:
+            taken = await self.scripts.begin_step(
+                keys=record_keys, args=[self.dispatch, record_json]
+            )
+            if taken[1] in (b"stale", "stale"):
+                raise StaleDispatch
+            return
 
         async def take(slot_keys: list[str], slot_args: list[Any]) -> Any:
             taken = await self.scripts.begin_step(
@@ -103,7 +112,7 @@ class JobWrites:
         )
 
     async def save(self) -> None:
-        """Save the record in flight, giving back the slot if one is held."""
+        """Save the record in flight (waiting to retry), giving back the slot if one is held."""
         slot_keys, slot_args = self._release()
         record_key, record_json = keys.event(self.record.id), self.record.stored_json()
         if not slot_keys:

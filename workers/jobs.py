@@ -21,94 +21,25 @@ from typing import Any
 
 import structlog
 from arq import Retry
-from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 
 from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
-from expbridge.config.rules import THRESHOLD_EVENT
 from expbridge.events import keys
-from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
+from expbridge.events.record import ErrorInfo, EventRecord, utcnow
 from expbridge.events.store.connection import describe_redis_error
 from expbridge.events.store.records import is_salvaged, parse_record
 from expbridge.workers.deps import DEPS, JobDeps
 from expbridge.workers.job_writes import JobWrites, StaleDispatch
+from expbridge.workers.ledger import run_step
 from expbridge.workers.pacing import ProviderBusy
-from expbridge.workers.plans.registry import UnplannableEvent, plan_event
+from expbridge.workers.plans.registry import UnplannableEvent
 from expbridge.workers.providers.errors import TransientUpstreamError, UpstreamError
-from expbridge.workers.rules.trigger import run_threshold_step
 
 log = structlog.get_logger("expbridge.worker")
 # A job that met a Redis error runs again after this many seconds times its try, at most the max.
 REDIS_RETRY_BASE_S = 0.5
 REDIS_RETRY_MAX_S = 10.0
-
-
-def _result_of(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, BaseModel):
-        # An upstream object (extra fields allowed) as the provider sent it, without its nulls;
-        # a shape of ours (a normalised report) in full, its nulls being part of the shape.
-        as_sent = value.model_config.get("extra") == "allow"
-        return value.model_dump(mode="json", exclude_unset=as_sent, exclude_none=as_sent)
-    return value if isinstance(value, dict) else None
-
-
-async def run_steps(deps: JobDeps, writes: JobWrites) -> None:
-    record = writes.record
-    if record.type == THRESHOLD_EVENT:  # a fact for the lifecycle rules, no upstream change
-        await writes.save()  # running, the attempt counted (no BEGIN on this path)
-        await run_threshold_step(deps, record)
-        return
-    plan = plan_event(record)
-    for n, planned in enumerate(plan):
-        step = record.step(planned.name)
-        if step is None:
-            step = StepRecord(name=planned.name, idempotency_key="")
-            record.steps.append(step)
-        if step.status == "done":
-            continue  # done before a crash, a retry or a replay: never sent again
-        # Stable for every retry of this dispatch; a replay gets a fresh key, so an upstream
-        # that remembered the failure it answered last time does not answer it again.
-        step.idempotency_key = f"{record.id}.{writes.dispatch}.{planned.name}"
-        structlog.contextvars.bind_contextvars(step=planned.name, provider=planned.provider)
-        step.attempts += 1
-        try:
-            # Saved with the slot, before the call: if this worker dies mid-call, the next run
-            # sees an attempt whose outcome is unknown (creates then look up before creating).
-            await writes.begin_step(planned.provider)
-        except ProviderBusy:
-            step.attempts -= 1  # not made
-            raise
-        try:
-            with spans.step_span(planned.name, planned.provider, step.attempts):
-                outcome = await planned.run(deps.clients, record, step.idempotency_key)
-        except UpstreamError as error:
-            writes.call_ended(error)
-            step.status = "pending" if error.transient else "failed"
-            step.upstream_status = error.status
-            raise
-        except ValidationError as error:
-            writes.call_ended(error)
-            raise TransientUpstreamError(
-                planned.provider, f"unexpected response shape: {error.error_count()} errors"
-            ) from error
-        except BaseException as error:
-            writes.call_ended(error)
-            raise
-        writes.call_ended(None)
-        step.status = "done"
-        step.upstream_status = outcome.status
-        step.finished_at = utcnow()
-        step.result = _result_of(outcome.value)
-        record.result = step.result
-        record.updated_at = utcnow()
-        if any(_still_to_do(record, later.name) for later in plan[n + 1 :]):
-            await writes.save()  # done before the next step starts (FINISH saves the last)
-
-
-def _still_to_do(record: EventRecord, name: str) -> bool:
-    step = record.step(name)
-    return step is None or step.status != "done"
 
 
 async def process_event(ctx: dict[str, Any], event_id: str, dispatch: int) -> str:
@@ -169,7 +100,7 @@ async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
     retry: Retry | None = None
     try:
         async with asyncio.timeout(deps.attempt_budget_s):
-            await run_steps(deps, writes)
+            await run_step(deps, writes)
     except StaleDispatch:
         raise
     except UpstreamError as error:

@@ -66,7 +66,3 @@ class EventStore:
     async def get(self, event_id: str) -> EventRecord | None:
         raw = await self.redis.get(keys.event(event_id))
         return parse_record(raw) if raw is not None else None
-
-    async def save(self, record: EventRecord) -> None:
-        """Write a record that is still in flight (terminal ones go through the FINISH script)."""
-        await self.redis.set(keys.event(record.id), record.stored_json())

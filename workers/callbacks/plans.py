@@ -6,19 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from expbridge.events.callbacks import CallbackData, destination
-from expbridge.events.event_data import EventData
 from expbridge.events.record import EventRecord
-from expbridge.workers.clients import ProviderClients
-from expbridge.workers.plans.steps import PlannedStep, single
+from expbridge.workers.deps import JobDeps
+from expbridge.workers.plans.steps import PlannedStep
 from expbridge.workers.providers.http import Outcome
 
 STEP = "callback.post"
 
 
-def plan_callback(data: EventData | CallbackData) -> list[PlannedStep]:
-    assert isinstance(data, CallbackData)
+def plan_callback(data: CallbackData) -> PlannedStep:
+    async def run(deps: JobDeps, record: EventRecord, key: str) -> Outcome[Any]:
+        return await deps.clients.callbacks.send(data)
 
-    async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
-        return await clients.callbacks.send(data)
-
-    return single(STEP, destination(data.url), run)
+    return PlannedStep(STEP, destination(data.url), run)

@@ -1,5 +1,5 @@
--- A record saved (a step done, or the event waiting to retry) and the slot its last call held
--- given back, in one step. KEYS: record, then the slot's slots, breaker, penalty.
+-- The record saved (the event waiting to retry) and the slot its call held given back, in one
+-- step. KEYS: record, then the slot's slots, breaker, penalty.
 -- ARGV: record json, then the six arguments of release_slot.
 release_slot(KEYS[2], KEYS[3], KEYS[4], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]),
              tonumber(ARGV[6]), tonumber(ARGV[7]))

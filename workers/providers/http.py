@@ -47,9 +47,10 @@ class UpstreamResponse:
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """What a client call gives back: the upstream HTTP status and the typed body."""
+    """What a client call gives back: the upstream HTTP status and the typed body (a step
+    that calls no upstream, the rules' evaluation, has no status)."""
 
-    status: int
+    status: int | None
     value: T
 
 

@@ -1,5 +1,6 @@
-"""goal.threshold_reached: the event-triggered rules evaluated against the event (its one step,
-`rules.evaluate`, makes no upstream change). The status record's result says which rules fired
+"""goal.threshold_reached: the event-triggered rules evaluated against the event. Its one step,
+`rules.evaluate`, is an ordinary step of the ledger (workers/plans/registry.py) that makes no
+upstream call, so it takes no pacing slot. The status record's result says which rules fired
 and, for each rule, why or why not."""
 
 from __future__ import annotations
@@ -7,36 +8,23 @@ from __future__ import annotations
 from typing import Any
 
 from expbridge.config import spans
-from expbridge.config.rules import THRESHOLD_EVENT
-from expbridge.events.catalog import CatalogError, parse_data
-from expbridge.events.record import EventRecord, StepRecord, utcnow
+from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.rules.threshold import ThresholdReachedData
 from expbridge.workers.deps import JobDeps
-from expbridge.workers.plans.steps import UnplannableEvent
+from expbridge.workers.plans.steps import Plan, PlannedStep
+from expbridge.workers.providers.http import Outcome
 from expbridge.workers.rules.actions import act
 from expbridge.workers.rules.engine import Decision, ThresholdFact, evaluate, trigger_mismatch
 from expbridge.workers.rules.facts import read_facts
 
 STEP = "rules.evaluate"
+# The `provider` of the step's span and log lines: the rules, not an upstream.
+RULES = "rules"
 
 
-def _data(record: EventRecord) -> ThresholdReachedData:
-    try:
-        data = parse_data(THRESHOLD_EVENT, record.data)
-    except CatalogError as error:
-        if error.error is None:
-            raise UnplannableEvent(
-                f"no {THRESHOLD_EVENT} on {error.provider or 'no provider'}"
-            ) from None
-        raise UnplannableEvent(
-            f"stored data no longer fits {THRESHOLD_EVENT}: {error.error}"
-        ) from None
-    assert isinstance(data, ThresholdReachedData)
-    return data
-
-
-async def evaluate_threshold_rules(deps: JobDeps, record: EventRecord) -> dict[str, Any]:
-    data = _data(record)
+async def evaluate_threshold_rules(
+    deps: JobDeps, record: EventRecord, data: ThresholdReachedData
+) -> dict[str, Any]:
     fact = ThresholdFact(data.goal_id, data.metric, data.value)
     outcomes: list[dict[str, Any]] = []
     for rule in deps.rules.on_threshold:
@@ -68,20 +56,14 @@ async def evaluate_threshold_rules(deps: JobDeps, record: EventRecord) -> dict[s
     return {"fired": fired, "rules": outcomes}
 
 
-async def run_threshold_step(deps: JobDeps, record: EventRecord) -> None:
-    """The event's one step; done once (a retry after it is done changes nothing)."""
-    step = record.step(STEP)
-    if step is None:
-        step = StepRecord(name=STEP, idempotency_key=f"{record.id}.{STEP}")
-        record.steps.append(step)
-    if step.status == "done":
-        return
-    step.attempts += 1
-    with spans.step_span(STEP, "rules", step.attempts):
-        result = await evaluate_threshold_rules(deps, record)
-    step.status = "done"
-    step.finished_at = utcnow()
-    step.result = result
-    record.result = result
-    record.updated_at = utcnow()
-    await deps.store.save(record)
+def evaluate_rules(data: ThresholdReachedData) -> PlannedStep:
+    """Run again after a crash before the event finished, it queues nothing twice: a rule's
+    firing is claimed once and its actions carry idempotency keys of their own."""
+
+    async def run(deps: JobDeps, record: EventRecord, _: str) -> Outcome[Any]:
+        return Outcome(None, await evaluate_threshold_rules(deps, record, data))
+
+    return PlannedStep(STEP, RULES, run, paced=False)
+
+
+THRESHOLD_PLAN = Plan(ThresholdReachedData, evaluate_rules)

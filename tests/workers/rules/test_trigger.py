@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from redis.asyncio import Redis
 
 from expbridge.config.loading import load_config
 from expbridge.config.settings import Settings
+from expbridge.events import keys
 from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
 from tests.helpers import (
     accept_event,
@@ -80,7 +82,14 @@ async def test_a_threshold_fires_its_rule_once(
 
     record = await ingress.get_record(first)
     assert record["status"] == "succeeded", record
-    assert [s["name"] for s in record["steps"]] == ["rules.evaluate"]
+    # An ordinary step of the ledger: the ledger's idempotency key, and no pacing slot taken.
+    [step] = record["steps"]
+    assert (step["name"], step["status"], step["attempts"]) == ("rules.evaluate", "done", 1)
+    assert step["idempotency_key"] == f"{first}.1.rules.evaluate"
+    assert step["upstream_status"] is None
+    redis = Redis.from_url(settings.redis_url)
+    assert await redis.keys(keys.pace("rules", "*")) == []
+    await redis.aclose()
     assert record["result"]["fired"] == ["pause-on-refund-spike"]
     [outcome] = record["result"]["rules"]
     assert outcome["outcome"] == "fired" and outcome["condition"] == "goal:refunds:rate"

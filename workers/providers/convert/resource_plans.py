@@ -1,7 +1,9 @@
 """Convert create / update / delete plans, one shape for every resource kind.
 
-A create is not idempotent upstream: after an attempt with an unknown outcome the step
-looks the object up by name first and creates it only when it is not there.
+The builders are generic over the resource kinds, so they take any event data and find the
+kind's fields by name (hence their narrowings). A create is not idempotent upstream: after an
+attempt with an unknown outcome the step looks the object up by name first and creates it
+only when it is not there.
 """
 
 from __future__ import annotations
@@ -14,14 +16,8 @@ from expbridge.events.convert.kinds import ALL_KINDS
 from expbridge.events.event_data import EventData
 from expbridge.events.record import EventRecord
 from expbridge.events.targets import ConvertTarget
-from expbridge.workers.clients import ProviderClients
-from expbridge.workers.plans.steps import (
-    PlanBuilder,
-    PlannedStep,
-    after_uncertain_attempt,
-    removal,
-    single,
-)
+from expbridge.workers.deps import JobDeps
+from expbridge.workers.plans.steps import Plan, PlannedStep, after_uncertain_attempt, removal
 from expbridge.workers.providers.convert.responses import KINDS
 from expbridge.workers.providers.http import Outcome
 
@@ -41,51 +37,51 @@ def _object_id(kind: str, target: ConvertTarget) -> str:
     return str(value)
 
 
-def create(kind: str, body_field: str) -> PlanBuilder:
+def create(kind: str, body_field: str) -> Plan[EventData]:
     """`data.<body_field>` created in the target's project (or the account, for projects)."""
     name = f"convert.create_{OBJECTS[kind][1]}"
 
-    def build(data: EventData) -> list[PlannedStep]:
+    def build(data: EventData) -> PlannedStep:
         project_id = _target(data).project_id
         created = getattr(data, body_field)
         assert isinstance(created, ConvertBody)
         body = created.body()
         object_name = str(body[KINDS[kind].name_field])
 
-        async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
+        async def run(deps: JobDeps, record: EventRecord, key: str) -> Outcome[Any]:
             if after_uncertain_attempt(record, name):
-                found = await clients.convert.find_by_name(kind, project_id, object_name)
+                found = await deps.clients.convert.find_by_name(kind, project_id, object_name)
                 if found is not None:
                     return Outcome(200, found)
-            return await clients.convert.create(kind, project_id, body, key)
+            return await deps.clients.convert.create(kind, project_id, body, key)
 
-        return single(name, PROVIDER, run)
+        return PlannedStep(name, PROVIDER, run)
 
-    return build
+    return Plan(EventData, build)
 
 
-def update(kind: str) -> PlanBuilder:
+def update(kind: str) -> Plan[EventData]:
     name = f"convert.update_{OBJECTS[kind][1]}"
 
-    def build(data: EventData) -> list[PlannedStep]:
+    def build(data: EventData) -> PlannedStep:
         target = _target(data)
         object_id = _object_id(kind, target)
         changes = getattr(data, "changes", None)
         assert isinstance(changes, ConvertBody)
         body = changes.body()
 
-        async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
-            return await clients.convert.update(kind, target.project_id, object_id, body, key)
+        async def run(deps: JobDeps, _: EventRecord, key: str) -> Outcome[Any]:
+            return await deps.clients.convert.update(kind, target.project_id, object_id, body, key)
 
-        return single(name, PROVIDER, run)
+        return PlannedStep(name, PROVIDER, run)
 
-    return build
+    return Plan(EventData, build)
 
 
-def delete(kind: str) -> PlanBuilder:
+def delete(kind: str) -> Plan[EventData]:
     name = f"convert.delete_{OBJECTS[kind][1]}"
 
-    def build(data: EventData) -> list[PlannedStep]:
+    def build(data: EventData) -> PlannedStep:
         target = _target(data)
         object_id = _object_id(kind, target)
         return removal(
@@ -94,23 +90,22 @@ def delete(kind: str) -> PlanBuilder:
             lambda clients, key: clients.convert.delete(kind, target.project_id, object_id, key),
         )
 
-    return build
+    return Plan(EventData, build)
 
 
-def set_hypothesis_status(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, ConvertHypothesisStatusData)
-    target = _target(data)
+def set_hypothesis_status(data: ConvertHypothesisStatusData) -> PlannedStep:
+    target = data.target
     project_id, hypothesis_id = str(target.project_id), _object_id("hypotheses", target)
 
-    async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
-        return await clients.convert.set_hypothesis_status(
+    async def run(deps: JobDeps, _: EventRecord, key: str) -> Outcome[Any]:
+        return await deps.clients.convert.set_hypothesis_status(
             project_id, hypothesis_id, data.status, key
         )
 
-    return single("convert.set_hypothesis_status", PROVIDER, run)
+    return PlannedStep("convert.set_hypothesis_status", PROVIDER, run)
 
 
-RESOURCE_PLANS: dict[str, PlanBuilder] = {
+RESOURCE_PLANS: dict[str, Plan[Any]] = {
     "project.create": create("projects", "project"),
     "project.update": update("projects"),
     "project.delete": delete("projects"),
@@ -119,7 +114,7 @@ RESOURCE_PLANS: dict[str, PlanBuilder] = {
     "goal.delete": delete("goals"),
     "hypothesis.create": create("hypotheses", "hypothesis"),
     "hypothesis.update": update("hypotheses"),
-    "hypothesis.status": set_hypothesis_status,
+    "hypothesis.status": Plan(ConvertHypothesisStatusData, set_hypothesis_status),
     "hypothesis.delete": delete("hypotheses"),
     "audience.create": create("audiences", "audience"),
     "audience.update": update("audiences"),

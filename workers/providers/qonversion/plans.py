@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from expbridge.events.event_data import EventData
 from expbridge.events.qonversion import data as qv
 from expbridge.events.qonversion.bodies import migrate_primary_metric
 from expbridge.events.record import EventRecord
-from expbridge.events.targets import QonversionTarget
-from expbridge.workers.clients import ProviderClients
-from expbridge.workers.plans.steps import (
-    PlanBuilder,
-    PlannedStep,
-    after_uncertain_attempt,
-    removal,
-    single,
-)
+from expbridge.workers.deps import JobDeps
+from expbridge.workers.plans.steps import Plan, PlannedStep, after_uncertain_attempt, removal
 from expbridge.workers.providers.errors import PermanentUpstreamError
 from expbridge.workers.providers.http import Outcome
 from expbridge.workers.providers.qonversion.responses import Experiment
@@ -24,9 +16,9 @@ from expbridge.workers.providers.qonversion.responses import Experiment
 PROVIDER = "qonversion"
 
 
-def _experiment_id(data: EventData) -> str:
-    assert isinstance(data.target, QonversionTarget) and data.target.experiment_id
-    return data.target.experiment_id
+def _experiment_id(data: qv.QonversionExperimentData) -> str:
+    # Required by the data model's target (QonversionExperimentTarget); typed optional.
+    return str(data.target.experiment_id)
 
 
 def _same(sent: Any, seen: Any) -> bool:
@@ -44,20 +36,19 @@ def differences(body: dict[str, Any], existing: Experiment) -> list[str]:
     return sorted(name for name, value in body.items() if not _same(value, seen.get(name)))
 
 
-def create(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, qv.QonversionExperimentCreateData)
+def create(data: qv.QonversionExperimentCreateData) -> PlannedStep:
     body = data.experiment.body()
     alias_id = data.experiment.alias_id
 
-    async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
+    async def run(deps: JobDeps, _: EventRecord, key: str) -> Outcome[Any]:
         try:
-            return await clients.qonversion.create_experiment(body, key)
+            return await deps.clients.qonversion.create_experiment(body, key)
         except PermanentUpstreamError as error:
             if error.status != 409:
                 raise
             # alias_id is unique: an earlier attempt (or someone else) made it. Ours if it
             # matches what we asked for.
-            existing = await clients.qonversion.find_by_alias(alias_id)
+            existing = await deps.clients.qonversion.find_by_alias(alias_id)
             if existing is None:
                 raise
             mismatch = differences(body, existing)
@@ -71,32 +62,31 @@ def create(data: EventData) -> list[PlannedStep]:
                 ) from error
             return Outcome(200, existing)
 
-    return single("qonversion.create_experiment", PROVIDER, run)
+    return PlannedStep("qonversion.create_experiment", PROVIDER, run)
 
 
-def update(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, qv.QonversionExperimentUpdateData)
+def update(data: qv.QonversionExperimentUpdateData) -> PlannedStep:
     experiment_id, body = _experiment_id(data), data.changes.patch_body()
 
-    async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
-        return await clients.qonversion.update_experiment(experiment_id, body, key)
+    async def run(deps: JobDeps, _: EventRecord, key: str) -> Outcome[Any]:
+        return await deps.clients.qonversion.update_experiment(experiment_id, body, key)
 
-    return single("qonversion.update_experiment", PROVIDER, run)
+    return PlannedStep("qonversion.update_experiment", PROVIDER, run)
 
 
-def set_status(status: str) -> PlanBuilder:
-    def build(data: EventData) -> list[PlannedStep]:
+def set_status(status: str) -> Plan[qv.QonversionExperimentData]:
+    def build(data: qv.QonversionExperimentData) -> PlannedStep:
         experiment_id = _experiment_id(data)
 
-        async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
-            return await clients.qonversion.set_status(experiment_id, status, key)
+        async def run(deps: JobDeps, _: EventRecord, key: str) -> Outcome[Any]:
+            return await deps.clients.qonversion.set_status(experiment_id, status, key)
 
-        return single("qonversion.set_status", PROVIDER, run)
+        return PlannedStep("qonversion.set_status", PROVIDER, run)
 
-    return build
+    return Plan(qv.QonversionExperimentData, build)
 
 
-def delete(data: EventData) -> list[PlannedStep]:
+def delete(data: qv.QonversionExperimentData) -> PlannedStep:
     experiment_id = _experiment_id(data)
     return removal(
         "qonversion.delete_experiment",
@@ -105,35 +95,32 @@ def delete(data: EventData) -> list[PlannedStep]:
     )
 
 
-def add_group(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, qv.QonversionVariationAddData)
+def add_group(data: qv.QonversionVariationAddData) -> PlannedStep:
     experiment_id, body = _experiment_id(data), data.variation.body()
     name = "qonversion.create_group"
 
-    async def run(clients: ProviderClients, record: EventRecord, key: str) -> Outcome[Any]:
+    async def run(deps: JobDeps, record: EventRecord, key: str) -> Outcome[Any]:
         if after_uncertain_attempt(record, name):
-            groups = await clients.qonversion.list_groups(experiment_id)
+            groups = await deps.clients.qonversion.list_groups(experiment_id)
             found = next((g for g in groups.value.data if g.name == data.variation.name), None)
             if found is not None:
                 return Outcome(groups.status, found)
-        return await clients.qonversion.create_group(experiment_id, body, key)
+        return await deps.clients.qonversion.create_group(experiment_id, body, key)
 
-    return single(name, PROVIDER, run)
+    return PlannedStep(name, PROVIDER, run)
 
 
-def attach_user(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, qv.QonversionUserAttachData)
+def attach_user(data: qv.QonversionUserAttachData) -> PlannedStep:
     experiment_id, user_id, group_id = _experiment_id(data), data.user_id, data.group_id
 
-    async def run(clients: ProviderClients, _: EventRecord, key: str) -> Outcome[Any]:
+    async def run(deps: JobDeps, _: EventRecord, key: str) -> Outcome[Any]:
         # Attaching again to the same group changes nothing: safe to repeat.
-        return await clients.qonversion.attach_user(experiment_id, user_id, group_id, key)
+        return await deps.clients.qonversion.attach_user(experiment_id, user_id, group_id, key)
 
-    return single("qonversion.attach_user", PROVIDER, run)
+    return PlannedStep("qonversion.attach_user", PROVIDER, run)
 
 
-def detach_user(data: EventData) -> list[PlannedStep]:
-    assert isinstance(data, qv.QonversionUserDetachData)
+def detach_user(data: qv.QonversionUserDetachData) -> PlannedStep:
     experiment_id, user_id = _experiment_id(data), data.user_id
     return removal(
         "qonversion.detach_user",
@@ -142,24 +129,24 @@ def detach_user(data: EventData) -> list[PlannedStep]:
     )
 
 
-def fetch_report(data: EventData) -> list[PlannedStep]:
+def fetch_report(data: qv.QonversionExperimentData) -> PlannedStep:
     experiment_id = _experiment_id(data)
 
-    async def run(clients: ProviderClients, _: EventRecord, __: str) -> Outcome[Any]:
-        return await clients.qonversion.fetch_summary(experiment_id)
+    async def run(deps: JobDeps, _: EventRecord, __: str) -> Outcome[Any]:
+        return await deps.clients.qonversion.fetch_summary(experiment_id)
 
-    return single("qonversion.fetch_summary", PROVIDER, run)
+    return PlannedStep("qonversion.fetch_summary", PROVIDER, run)
 
 
-PLANS: dict[str, PlanBuilder] = {
-    "experiment.create": create,
-    "experiment.update": update,
+PLANS: dict[str, Plan[Any]] = {
+    "experiment.create": Plan(qv.QonversionExperimentCreateData, create),
+    "experiment.update": Plan(qv.QonversionExperimentUpdateData, update),
     "experiment.start": set_status("active"),
     "experiment.pause": set_status("paused"),
     "experiment.stop": set_status("finished"),
-    "experiment.delete": delete,
-    "variation.add": add_group,
-    "experiment.user.attach": attach_user,
-    "experiment.user.detach": detach_user,
-    "report.fetch": fetch_report,
+    "experiment.delete": Plan(qv.QonversionExperimentData, delete),
+    "variation.add": Plan(qv.QonversionVariationAddData, add_group),
+    "experiment.user.attach": Plan(qv.QonversionUserAttachData, attach_user),
+    "experiment.user.detach": Plan(qv.QonversionUserDetachData, detach_user),
+    "report.fetch": Plan(qv.QonversionExperimentData, fetch_report),
 }
