@@ -32,6 +32,8 @@ class StepRecord(BaseModel):
     upstream_status: int | None = None
     idempotency_key: str
     attempts: int = 0
+    # Its latest attempt's call: started (the provider's slot taken), finished when done.
+    started_at: datetime | None = None
     finished_at: datetime | None = None
     result: dict[str, Any] | None = None
 
@@ -43,6 +45,27 @@ class ErrorInfo(BaseModel):
     provider: str | None = None
     code: str | None = None
     body: str | None = None
+
+
+AttemptOutcome = Literal["retrying", "waiting", "dead"]
+# What an event keeps of its attempts that did not succeed: the latest ones, each error cut
+# short (the full last error is `last_error`). A success is its steps, so it adds nothing.
+ATTEMPTS_KEPT = 20
+ATTEMPT_ERROR_CHARS = 200
+
+
+class AttemptRecord(BaseModel):
+    """One attempt that did not succeed: it failed and is retried, it waited for its provider
+    (circuit open, pace exceeded: not counted as an attempt), or it ended the event dead."""
+
+    attempt: int
+    started_at: datetime
+    ended_at: datetime
+    outcome: AttemptOutcome
+    step: str | None = None
+    upstream_status: int | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
 
 
 class Cause(BaseModel):
@@ -75,6 +98,8 @@ class EventRecord(BaseModel):
     attempts: int = 0
     next_attempt_at: datetime | None = None
     steps: list[StepRecord] = Field(default_factory=list)
+    # The latest attempts that did not succeed, oldest first (at most ATTEMPTS_KEPT).
+    failed_attempts: list[AttemptRecord] = Field(default_factory=list)
     last_error: ErrorInfo | None = None
     result: dict[str, Any] | None = None
     replays: int = 0
@@ -104,9 +129,11 @@ class EventRecord(BaseModel):
         return self
 
     def stored_json(self) -> str:
-        """The record as kept in Redis: no nulls, and the result only in its step (a finished
-        event costs about half the memory of the full record, bench/worker_throughput.py)."""
-        return self.model_dump_json(exclude_none=True, exclude={"result"})
+        """The record as kept in Redis: no nulls or empty attempt list, and the result only in
+        its step (a finished event costs about half the memory of the full record,
+        bench/worker_throughput.py)."""
+        empty = {"failed_attempts"} if not self.failed_attempts else set()
+        return self.model_dump_json(exclude_none=True, exclude={"result", *empty})
 
     @property
     def is_terminal(self) -> bool:
@@ -116,6 +143,24 @@ class EventRecord(BaseModel):
     def started_at(self) -> datetime:
         """Where the retry age counts from: acceptance, or the last replay."""
         return self.requeued_at or self.received_at
+
+    def note_failed_attempt(
+        self, started_at: datetime, outcome: AttemptOutcome, error: ErrorInfo
+    ) -> None:
+        """Keep this attempt's end in `failed_attempts` (next_attempt_at set first for a retry).
+        `attempt` is the count so far: a wait for the provider does not add one."""
+        open_step = next((s for s in self.steps if s.status != "done"), None)
+        entry = AttemptRecord(
+            attempt=self.attempts,
+            started_at=started_at,
+            ended_at=utcnow(),
+            outcome=outcome,
+            step=open_step.name if open_step else None,
+            upstream_status=error.upstream_status,
+            error=f"{error.kind}: {error.message}"[:ATTEMPT_ERROR_CHARS],
+            next_attempt_at=self.next_attempt_at if outcome != "dead" else None,
+        )
+        self.failed_attempts = [*self.failed_attempts, entry][-ATTEMPTS_KEPT:]
 
     def step(self, name: str) -> StepRecord | None:
         return next((s for s in self.steps if s.name == name), None)

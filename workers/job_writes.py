@@ -20,7 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from expbridge.events import keys
-from expbridge.events.record import EventRecord
+from expbridge.events.record import EventRecord, utcnow
 from expbridge.events.store.queue import QueueScript, QueueScripts, lua
 from expbridge.workers.pacing import SLOT_FUNCTIONS, ProviderGate, Ticket, slot_outcome
 
@@ -72,6 +72,7 @@ class JobWrites:
         self.scripts = scripts
         self.record = record
         self.dispatch = dispatch
+        self.started_at = utcnow()  # the attempt's start, as its failure is noted in the record
         self.held: _HeldSlot | None = None
 
     async def begin_step(self, provider: str | None) -> None:

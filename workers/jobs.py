@@ -188,6 +188,8 @@ async def _retry_later(writes: JobWrites, info: ErrorInfo, delay_s: float) -> Re
     record.last_error = info
     record.updated_at = utcnow()
     record.next_attempt_at = record.updated_at + timedelta(seconds=delay_s)
+    waited = info.kind == "provider_busy"  # see _wait_for_provider
+    record.note_failed_attempt(writes.started_at, "waiting" if waited else "retrying", info)
     await writes.save()
     spans.current_event(
         "retry",
@@ -203,6 +205,7 @@ async def _retry_later(writes: JobWrites, info: ErrorInfo, delay_s: float) -> Re
 
 async def _dead(deps: JobDeps, writes: JobWrites, info: ErrorInfo) -> None:
     writes.record.last_error = info
+    writes.record.note_failed_attempt(writes.started_at, "dead", info)
     log.warning("event dead", reason=info.message, upstream_status=info.upstream_status)
     await _finish(deps, writes, "dead")
 

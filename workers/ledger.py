@@ -53,6 +53,7 @@ async def run_step(deps: JobDeps, writes: JobWrites) -> None:
     except ProviderBusy:
         step.attempts -= 1  # not made
         raise
+    step.started_at = utcnow()
     try:
         with spans.step_span(planned.name, planned.provider, step.attempts):
             outcome = await planned.run(deps, record, step.idempotency_key)

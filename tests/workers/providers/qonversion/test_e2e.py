@@ -54,6 +54,7 @@ async def test_lifecycle_event_reaches_qonversion(
             "upstream_status": 200,
             "idempotency_key": f"{event_id}.1.qonversion.set_status",
             "attempts": 1,
+            "started_at": record["steps"][0]["started_at"],
             "finished_at": record["steps"][0]["finished_at"],
             "result": record["steps"][0]["result"],
         }
