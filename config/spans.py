@@ -10,7 +10,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
-import structlog
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, StatusCode
@@ -63,7 +62,8 @@ def _span(
 
 class AcceptSpan:
     """The ingress's accept of one event (POST /v1/events, a Slack command): the producer's
-    trace continued, kept with the record, and bound to the request's log line.
+    trace continued and kept with the record (whose trace_id and traceparent the request's
+    log line shows).
 
     On the accept path, so kept cheap: a plain span, never made current (nothing under it
     logs or calls out), no attributes; nothing at all when off and no trace came in."""
@@ -90,7 +90,6 @@ class AcceptSpan:
             carrier["tracestate"] = span_context.trace_state.to_header()
         self.record.trace_context = carrier
         self.record.trace_id = trace_id
-        structlog.contextvars.bind_contextvars(trace_id=trace_id, span_id=span_id)
         return span
 
     def __exit__(

@@ -28,6 +28,7 @@ from expbridge.service.chatops.verify import SlackVerifier
 from expbridge.service.console.app import CONSOLE_PREFIX, create_console
 from expbridge.service.metrics import IngressMetrics
 from expbridge.service.request_log import request_middleware
+from expbridge.service.routes import accept as routes_accept
 from expbridge.service.routes import admin as routes_admin
 from expbridge.service.routes import docs as routes_docs
 from expbridge.service.routes import events as routes_events
@@ -51,6 +52,8 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
     secret = settings.slack.signing_secret
     app[keys.SLACK_VERIFIER] = SlackVerifier(secret.get_secret_value(), redis) if secret else None
     app[keys.APPROVALS] = ApprovalBook(redis, settings, app[keys.ACCEPTOR])
+    app[keys.ACCEPT] = routes_accept.AcceptRoute(app)
+    app[keys.DIRECT_ROUTES] = routes_accept.direct_routes(app)
     yield
     await app[keys.ACCEPTOR].close()
     await redis.aclose()
@@ -79,6 +82,7 @@ def create_app(settings: Settings, file_config: FileConfig | None = None) -> web
     app.cleanup_ctx.append(slack_poster_context)
     app.on_startup.append(build_openapi_document)
     app.add_routes(routes_health.routes)
+    app.add_routes(routes_accept.routes)
     app.add_routes(routes_events.routes)
     app.add_routes(routes_admin.routes)
     app.add_routes(routes_metrics.routes)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from arq.connections import ArqRedis
 
 from expbridge.config.chatops import ChatOpsConfig
@@ -20,6 +21,9 @@ from expbridge.events.targets import AnyTarget
 from expbridge.service.auth import Authenticator
 from expbridge.service.chatops.verify import SlackVerifier
 from expbridge.service.metrics import IngressMetrics
+
+if TYPE_CHECKING:  # the route reads its parts from these keys
+    from expbridge.service.routes.accept import AcceptRoute
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", ArqRedis)
@@ -38,7 +42,7 @@ SLACK_VERIFIER: web.AppKey[SlackVerifier | None] = web.AppKey("slack_verifier")
 RULE_LOG = web.AppKey("rule_log", RuleLog)
 APPROVALS = web.AppKey("approvals", ApprovalBook)
 SLACK_POSTER = web.AppKey("slack_poster", SlackPoster)
-
-# Noted by POST /v1/events as it learns them, for the events-received metric's labels.
-RECEIVED_TYPE = web.RequestKey("received_type", str)
-RECEIVED_SOURCE = web.RequestKey("received_source", str)
+ACCEPT: web.AppKey[AcceptRoute] = web.AppKey("accept")
+# Routes the server hands their requests straight, by (method, path): they do the
+# middleware's work themselves (service/http_server.py, service/routes/accept.py).
+DIRECT_ROUTES: web.AppKey[dict[tuple[str, str], Handler]] = web.AppKey("direct_routes")

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from expbridge.config.settings import Settings
 from expbridge.events.catalog import CATALOG, CatalogError, EventData, parse_data, spec_of
 from expbridge.events.envelope import CloudEventEnvelope, EventEnvelope
 from expbridge.events.schedule import check_ahead, parse_moment
@@ -44,13 +45,16 @@ def unprocessable(detail: str, errors: list[dict[str, str]]) -> Problem:
     return Problem(422, "Unprocessable event", detail, slug="validation", errors=errors)
 
 
-async def read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request, settings: Settings | None = None) -> bytes:
     """The request body: a 413 over `EXPBRIDGE_MAX_BODY_BYTES` (before reading it), a 408 when
-    it does not arrive in time."""
-    settings = request.app[keys.SETTINGS]
+    it does not arrive in time. A body already all received (most are: they come with their
+    headers) is read without arming the timer."""
+    settings = settings or request.app[keys.SETTINGS]
     limit = settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
+    if request.content.is_eof():
+        return await request.read()
     timeout = settings.http.body_read_timeout_s
     try:
         async with asyncio.timeout(timeout):

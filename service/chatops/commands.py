@@ -189,6 +189,10 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
     structlog.contextvars.bind_contextvars(
         event_id=accepted.event_id, type=record.type, target=record.target
     )
+    if record.trace_id is not None and record.trace_context is not None:
+        structlog.contextvars.bind_contextvars(
+            trace_id=record.trace_id, span_id=record.trace_context["traceparent"][36:52]
+        )
     traced = f" (trace {record.trace_id})" if record.trace_id else ""
     if record.status == "scheduled" and record.not_before is not None:
         return ephemeral(

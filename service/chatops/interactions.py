@@ -20,7 +20,7 @@ from aiohttp import web
 from expbridge.events.store.approvals import APPROVE, DENY
 from expbridge.service import app_keys as keys
 from expbridge.service.problems import Problem
-from expbridge.service.routes.events import read_body
+from expbridge.service.validation import read_body
 
 log = structlog.get_logger("expbridge.chatops")
 routes = web.RouteTableDef()

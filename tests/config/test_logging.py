@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import structlog
 
-from expbridge.config.logging import configure_logging
+from expbridge.config.logging import configure_logging, info_line_writer, scrub_text
 
 
 def lines(captured: str) -> list[dict[str, Any]]:
@@ -85,3 +85,33 @@ def test_arq_job_start_and_end_lines_are_left_out_its_others_stay(
     out = lines(capsys.readouterr().out)
     retry_line = "  0.02s ↻ evt_1.1:process_event retrying job in 1.00s"
     assert [line["event"] for line in out] == [retry_line]
+
+
+def test_a_hot_paths_direct_line_is_the_line_structlog_writes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The accept route renders its request line itself (info_line_writer): the same fields
+    as structlog's chain gives the same line, a scrubbed target stays scrubbed, and below the
+    configured level nothing is written."""
+    configure_logging("json", "INFO")
+    fields = {"method": "POST", "path": "/v1/events", "status": 202, "duration_ms": 1.5}
+    structlog.get_logger("expbridge.service").info("request", **fields)
+    info_line_writer("expbridge.service")(
+        "request", {**fields, "target": scrub_text("qonversion:whsec_abc123")}
+    )
+    through_structlog, direct = lines(capsys.readouterr().out)
+    assert through_structlog.pop("timestamp")[:10] == direct.pop("timestamp")[:10]
+    assert direct.pop("target") == "qonversion:whsec_[redacted]"
+    assert direct == through_structlog
+    configure_logging("json", "WARNING")
+    info_line_writer("expbridge.service")("request", dict(fields))
+    assert capsys.readouterr().out == ""
+
+
+def test_off_a_tty_or_before_configuration_the_direct_line_goes_through_structlog(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("console", "INFO")
+    info_line_writer("expbridge.service")("request", {"status": 202})
+    out = capsys.readouterr().out
+    assert "request" in out and "202" in out and not out.startswith("{")

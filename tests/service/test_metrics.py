@@ -75,3 +75,23 @@ async def test_redis_down_at_scrape_time_reads_as_redis_up_0() -> None:
     await metrics.read_queues(unreachable, "any-queue")
     await unreachable.aclose()
     assert metrics.registry.get_sample_value("expbridge_redis_up") == 0
+
+
+async def test_the_accept_route_answers_and_counts_alike_through_the_router(
+    ingress: Ingress,
+) -> None:
+    """The server hands POST /v1/events to its route straight; a request expecting a
+    100-continue goes through aiohttp's router instead, to the same route: the same answers,
+    counted once each."""
+    expecting = {"Expect": "100-continue"}
+    accepted = await ingress.post_event(start_event("exp_1"), headers=expecting)
+    assert accepted.status == 202 and (await accepted.json())["status"] == "queued"
+    refused = await ingress.post_event(start_event("exp_1"), token="wrong", headers=expecting)
+    assert refused.status == 401
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert (await ingress.post_event(start_event("exp_2"))).status == 202
+
+    text = await scrape(ingress.url("/metrics"))
+    labels = {"type": "experiment.start", "source": "growth"}
+    assert sample(text, RECEIVED, **labels, outcome="accepted", status_class="2xx") == 2
+    assert sample(text, RECEIVED, type="unknown", source="unknown", outcome="rejected") == 1
