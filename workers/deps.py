@@ -13,6 +13,7 @@ from expbridge.events.rules.evaluation_log import RuleLog
 from expbridge.events.store.acceptor import Acceptor
 from expbridge.events.store.queue import QueueScripts
 from expbridge.events.store.records import EventStore
+from expbridge.workers.bridge_worker import TakePrefetched
 from expbridge.workers.clients import ProviderClients
 from expbridge.workers.job_writes import Handoff, JobScripts
 from expbridge.workers.metrics import WorkerMetrics
@@ -46,6 +47,9 @@ class JobDeps:
     # Starts a job now rather than at the next poll (workers/bridge_worker.py); None outside
     # a worker.
     handoff: Handoff | None = None
+    # The record and dispatch counter read with the job's claim (workers/bridge_worker.py), by
+    # job id; None outside a worker, where each job reads its own.
+    prefetched: TakePrefetched | None = None
 
     @property
     def attempt_budget_s(self) -> float:

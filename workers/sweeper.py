@@ -106,15 +106,18 @@ class Sweeper:
         return removed
 
     async def run_forever(self) -> None:
-        """Every `sweep_interval_s` (the first right away), as long as the worker runs."""
+        """Every `sweep_interval_s`, as long as the worker runs. The first comes one interval
+        after start-up, not at once: a sweep walks every line, and workers started together
+        (a roll-out, a restart after Redis came back) would all walk them together while
+        taking their first jobs; what a sweep repairs waits one interval at most either way."""
         while True:
+            await asyncio.sleep(self.interval_s)
             try:
                 lines, trimmed = await self.sweep()
                 if lines or trimmed:
                     log.info("sweep", lines_redispatched=lines, index_entries_trimmed=trimmed)
             except REDIS_TROUBLE as error:
                 log.info("sweep skipped: redis trouble", error=describe_redis_error(error))
-            await asyncio.sleep(self.interval_s)
 
 
 def start_sweeping(redis: Redis, settings: Settings) -> asyncio.Task[None]:

@@ -1,0 +1,12 @@
+-- arq's claim of a job (arq.worker.Worker.start_jobs: WATCH, EXISTS, ZSCORE, then MULTI PSETEX
+-- EXEC, four round trips) as one atomic step, which also reads the event's record and dispatch
+-- counter for its job (workers/bridge_worker.py). KEYS: the job's in-progress key, the queue,
+-- then for an event's job its record and dispatch counter. ARGV: job id, now ms, in-progress
+-- timeout ms. Returns false when the job runs elsewhere, is gone or is deferred (as arq skips
+-- it), else {score, record or false, counter or false}.
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
+redis.call('PSETEX', KEYS[1], ARGV[3], '1')
+if #KEYS < 4 then return {score, false, false} end
+return {score, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
