@@ -1,4 +1,4 @@
-"""The shape of one route's entry in the OpenAPI document (service/openapi/paths.py lists them)."""
+"""The shape of one route's entry in the OpenAPI document (service/openapi/paths/ lists them)."""
 
 from __future__ import annotations
 
