@@ -16,7 +16,8 @@ from yarl import URL
 from expbridge.cli.event_loop import freeze_heap
 from expbridge.cli.worker_runner import WorkerRunner, stop_runner
 from expbridge.config.file import FileConfig
-from expbridge.config.settings import Settings, SourceCredentials
+from expbridge.config.settings import Settings
+from expbridge.config.sources import SourceCredentials
 from expbridge.service.app import create_app
 from expbridge.service.http_server import listening
 

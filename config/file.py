@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from expbridge.config.chatops import ChatOpsConfig
 from expbridge.config.rules import Rule, unique_names
-from expbridge.config.settings import SourceCredentials
+from expbridge.config.sources import SourceCredentials
 
 
 class FileConfig(BaseModel):

@@ -21,7 +21,7 @@ from yarl import URL
 
 from expbridge.config import spans
 from expbridge.config.callbacks import CallbackOutcome
-from expbridge.config.settings import SourceCredentials
+from expbridge.config.sources import SourceCredentials
 from expbridge.events.record import EventRecord
 from expbridge.events.rules.evaluation_log import RuleEvaluation
 from expbridge.events.store.acceptor import Acceptor, new_event_id

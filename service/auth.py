@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from expbridge.config.settings import Settings, SourceCredentials
+from expbridge.config.settings import Settings
+from expbridge.config.sources import SourceCredentials
 from expbridge.service.problems import Problem
 
 WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
