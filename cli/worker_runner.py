@@ -19,6 +19,7 @@ from arq import Worker
 
 from expbridge.config.settings import Settings
 from expbridge.events.store.connection import REDIS_TROUBLE, describe_redis_error
+from expbridge.workers.background import RECANCEL_S
 from expbridge.workers.worker import create_worker
 
 log = structlog.get_logger("expbridge.cli")
@@ -111,13 +112,8 @@ async def stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: floa
         running = _running_jobs(arq_worker)
     if running:
         log.warning("shutdown wait over; cancelled jobs stay queued", jobs=sorted(running))
-    # arq's own poll loop first (its main task), then the task that runs it: a cancellation
-    # that only reached the outer task could be lost in a Redis read's timeout.
-    if arq_worker.main_task is not None:
-        arq_worker.main_task.cancel()
-    task.cancel()
     try:
-        done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        done = await _cancel_poll_loop(arq_worker, task, deadline=loop.time() + STOP_WAIT_S)
         if not done:
             log.warning("the worker's poll loop did not stop in time; closing it anyway")
         elif not task.cancelled() and (stopped_by := task.exception()) is not None:
@@ -125,6 +121,19 @@ async def stop_worker(arq_worker: Worker, task: asyncio.Task[None], wait_s: floa
     finally:
         await _close(arq_worker)
         log.info("worker stopped")
+
+
+async def _cancel_poll_loop(arq_worker: Worker, task: asyncio.Task[None], deadline: float) -> bool:
+    """Cancel arq's own poll loop (its main task), then the task that runs it, again and again
+    until it has ended (or the deadline passed): redis-py can swallow a cancel that arrives
+    mid-command, and the loop then polls on (workers/background.py). Whether it ended."""
+    loop = asyncio.get_running_loop()
+    while not task.done() and (left := deadline - loop.time()) > 0:
+        if arq_worker.main_task is not None:
+            arq_worker.main_task.cancel()
+        task.cancel()
+        await asyncio.wait({task}, timeout=min(RECANCEL_S, left))
+    return task.done()
 
 
 async def _close(arq_worker: Worker) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ import aiohttp
 import pytest
 
 from expbridge.cli.redis_server import free_port
+from expbridge.cli.worker_runner import stop_worker
 from expbridge.config.settings import Settings
 from expbridge.workers.deps import DEPS
 from expbridge.workers.metrics import WorkerMetrics
@@ -55,10 +55,7 @@ async def test_jobs_retries_dead_letters_and_upstream_requests(
         await wait_terminal(ingress, event_ids)
         text = await scrape(f"http://127.0.0.1:{port}/metrics")
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
-        await worker.close()
+        await stop_worker(worker, running, wait_s=0)
 
     assert sample(text, "expbridge_jobs_total", **START, outcome="succeeded") == 2
     assert sample(text, "expbridge_jobs_total", **START, outcome="retrying") == 1

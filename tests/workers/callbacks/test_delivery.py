@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from expbridge.cli.worker_runner import stop_worker
 from expbridge.config.settings import Settings
 from expbridge.workers.worker import create_worker
 from tests.conftest import ADMIN_TOKEN, running_ingress
@@ -184,9 +185,7 @@ async def test_a_slow_receiver_does_not_hold_up_events(
                     await asyncio.sleep(0.05)
             callbacks = await callback_records(ingress)
     finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await worker.close()
+        await stop_worker(worker, running, wait_s=0)
     assert len(callbacks) == 3
     assert all(c["status"] in ("queued", "running", "retrying") for c in callbacks)
 
@@ -301,9 +300,7 @@ async def test_a_scheduled_event_calls_back_when_due_then_when_done(
                         break
                     await asyncio.sleep(0.05)
     finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await worker.close()
+        await stop_worker(worker, running, wait_s=0)
     got = [g["event"] for g in await receiver.received()]
     assert [e["type"] for e in got] == ["expbridge.event.due", "expbridge.event.succeeded"]
     assert {e["subject"] for e in got} == {event_id}
