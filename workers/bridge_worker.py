@@ -1,10 +1,11 @@
-"""arq's Worker with three changes: its Redis pool packs commands with hiredis (ours, from
+"""arq's Worker with four changes: its Redis pool packs commands with hiredis (ours, from
 events/store/connection.py); a job whose FINISH dispatched the next event of its line hands
 that job to this worker at once instead of leaving it for the next poll — so one line runs
-event after event without a poll period between them (bench/worker_throughput.py); and a job
-is claimed in one script instead of arq's four round trips, the script reading the event's
-record for the job at the same time (lua/claim_job.lua; a round trip costs the worker ~40 µs
-of CPU and Redis ~14 µs).
+event after event without a poll period between them (bench/worker_throughput.py); a job is
+claimed in one script instead of arq's four round trips, the script reading the event's
+record for the job at the same time (lua/claim_job.lua), and a job that FINISH ended is not
+finished again by arq (FINISH did arq's finish_job work in the same script,
+lua/before_finish.lua). A round trip costs the worker ~40 µs of CPU and Redis ~14 µs.
 
 The claim is arq 0.28's `start_jobs` (pinned in pyproject.toml; check it when moving the pin)
 with the WATCH / EXISTS / ZSCORE / MULTI PSETEX EXEC sequence made one atomic script: a job
@@ -46,6 +47,7 @@ TakePrefetched = Callable[[str], Prefetched | None]
 # (workers/worker.py puts them in the jobs' deps).
 HANDOFF = "expbridge_handoff"
 PREFETCHED = "expbridge_prefetched"
+ARQ_FINISHED = "expbridge_arq_finished"
 # How long close() lets hand-overs under way start their jobs; one still waiting then (for a
 # job place or a Redis connection) is cancelled: its job is picked up again like any other.
 HANDOFF_CLOSE_S = 5.0
@@ -61,6 +63,9 @@ class BridgeWorker(Worker):
         self._claim: AsyncScript | None = None
         self.ctx[HANDOFF] = self.take_next
         self.ctx[PREFETCHED] = self.take_prefetched
+        # Jobs whose FINISH script did arq's finish_job work (before_finish.lua).
+        self._finished_by_script: set[str] = set()
+        self.ctx[ARQ_FINISHED] = self._finished_by_script.add
 
     async def main(self) -> None:
         if self._pool is None:
@@ -105,7 +110,32 @@ class BridgeWorker(Worker):
 
     def _job_ended(self, job_id: str, _: object) -> None:
         self._prefetched.pop(job_id, None)  # arq may end a job before it runs (expired, ...)
+        self._finished_by_script.discard(job_id)
         self._release_sem_dec_counter_on_complete()
+
+    async def finish_job(
+        self,
+        job_id: str,
+        finish: bool,
+        result_data: bytes | None,
+        result_timeout_s: float | None,
+        keep_result_forever: bool,
+        incr_score: int | None,
+        keep_in_progress: float | None,
+    ) -> None:
+        """arq's finish_job, skipped for a job whose FINISH script did the same already."""
+        if finish and job_id in self._finished_by_script:
+            self._finished_by_script.discard(job_id)
+            return
+        await super().finish_job(
+            job_id,
+            finish,
+            result_data,
+            result_timeout_s,
+            keep_result_forever,
+            incr_score,
+            keep_in_progress,
+        )
 
     def take_prefetched(self, job_id: str) -> Prefetched | None:
         """The record and dispatch counter the claim read for this job, once."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -50,6 +51,8 @@ class JobDeps:
     # The record and dispatch counter read with the job's claim (workers/bridge_worker.py), by
     # job id; None outside a worker, where each job reads its own.
     prefetched: TakePrefetched | None = None
+    # Tells the worker that FINISH did arq's own finishing of a job (the worker skips it).
+    arq_finished: Callable[[str], None] | None = None
 
     @property
     def attempt_budget_s(self) -> float:

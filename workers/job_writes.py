@@ -31,12 +31,10 @@ def _worker_lua(name: str) -> str:
 
 BEGIN_STEP = SLOT_FUNCTIONS + _worker_lua("begin_step.lua")
 SAVE_RELEASED = SLOT_FUNCTIONS + _worker_lua("save_released.lua")
-# The queue's FINISH, giving back the slot of the event's last call in the same step.
+# The queue's FINISH, with arq's own finishing of the job and the slot of the event's last
+# call given back in the same step.
 FINISH_RELEASED = (
-    lua("dispatch.lua")
-    + SLOT_FUNCTIONS
-    + _worker_lua("release_before_finish.lua")
-    + lua("finish.lua")
+    lua("dispatch.lua") + SLOT_FUNCTIONS + _worker_lua("before_finish.lua") + lua("finish.lua")
 )
 
 
@@ -99,6 +97,11 @@ class JobWrites:
 
         self.held = _HeldSlot(provider, await self.scripts.gate.acquire(provider, take=take))
 
+    @property
+    def job_id(self) -> str:
+        """This attempt's arq job (the queue scripts name an event's jobs so)."""
+        return keys.job_id(self.record.id, self.dispatch)
+
     def call_ended(self, error: BaseException | None) -> None:
         """The outcome the held slot is given back with (see pacing.slot_outcome)."""
         if self.held is not None:
@@ -124,12 +127,20 @@ class JobWrites:
         )
 
     async def finish(self, now_ms: int, job_expiry_ms: int, retention_ms: int) -> str | None:
-        """FINISH (giving back the slot if one is held); the job id of the next event of the
-        line when FINISH dispatched one."""
+        """FINISH (giving back the slot if one is held, and finishing the arq job as arq's
+        finish_job would); the job id of the next event of the line when FINISH dispatched
+        one."""
         record = self.record
         slot_keys, slot_args = self._release()
+        job_id = self.job_id
         next_job = await self.scripts.finish_released(
-            keys=[*self.scripts.queue.finish_keys(record.id, record.target), *slot_keys],
+            keys=[
+                *self.scripts.queue.finish_keys(record.id, record.target),
+                keys.arq_in_progress(job_id),
+                keys.arq_retry(job_id),
+                keys.arq_job(job_id),
+                *slot_keys,
+            ],
             args=[
                 record.id,
                 record.stored_json(),
@@ -137,6 +148,7 @@ class JobWrites:
                 job_expiry_ms,
                 retention_ms,
                 "1" if record.status == "dead" else "0",
+                job_id,
                 *slot_args,
             ],
         )

@@ -221,6 +221,8 @@ async def _finish(deps: JobDeps, writes: JobWrites, status: str) -> None:
     await _queue_callbacks(deps, record)
     now_ms = int(time.time() * 1000)
     next_job = await writes.finish(now_ms, deps.job_expiry_ms, deps.retention_ms)
+    if deps.arq_finished is not None:
+        deps.arq_finished(writes.job_id)  # FINISH finished the arq job: the worker need not
     if next_job is not None and deps.handoff is not None:
         deps.handoff(next_job)  # the line's next event starts now, not at the next poll
     deps.metrics.job_finished(record)

@@ -28,7 +28,7 @@ from expbridge.events.store.queue import (
     job_serializer,
 )
 from expbridge.events.store.records import EventStore
-from expbridge.workers.bridge_worker import HANDOFF, PREFETCHED, BridgeWorker
+from expbridge.workers.bridge_worker import ARQ_FINISHED, HANDOFF, PREFETCHED, BridgeWorker
 from expbridge.workers.clients import build_clients
 from expbridge.workers.deps import DEPS, JobDeps
 from expbridge.workers.due_events import start_promoting, stop_promoting
@@ -130,6 +130,7 @@ def _on_startup(
         ctx[DEPS] = build_deps(settings, ctx["redis"], aiohttp.ClientSession(), rules, metrics)
         ctx[DEPS].handoff = ctx.get(HANDOFF)  # BridgeWorker's: a line's next job starts at once
         ctx[DEPS].prefetched = ctx.get(PREFETCHED)  # and the records read with the claims
+        ctx[DEPS].arq_finished = ctx.get(ARQ_FINISHED)
         ctx[METRICS_SERVER] = await start_metrics_server(metrics.registry, settings)
         ctx[DUE_EVENTS_TASK] = start_promoting(ctx[DEPS])
         if sweep:

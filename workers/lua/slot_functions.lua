@@ -17,8 +17,11 @@ local function acquire_slot(tat_key, penalty_key, slots_key, breaker_key, interv
   if open_until > now then return {open_until - now, 'circuit_open', 0} end
   local penalty = tonumber(redis.call('GET', penalty_key) or '0')
   if penalty > now then return {penalty - now, 'rate_limited', 0} end
-  redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
-  if redis.call('ZCARD', slots_key) >= max_concurrency then return {25, 'concurrency', 0} end
+  -- Leases past their expiry (a killed worker's) are dropped only when they would count.
+  if redis.call('ZCARD', slots_key) >= max_concurrency then
+    redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
+    if redis.call('ZCARD', slots_key) >= max_concurrency then return {25, 'concurrency', 0} end
+  end
   local tat = tonumber(redis.call('GET', tat_key) or '0')
   if tat < now then tat = now end
   local wait = tat - now - tolerance_ms
@@ -42,18 +45,17 @@ end
 -- slows every worker's pace ('rate_limited').
 local function release_slot(slots_key, breaker_key, penalty_key, lease_id, outcome, probe,
                             failure_threshold, cooldown_ms, penalty_ms)
-  local now = now_ms()
   redis.call('ZREM', slots_key, lease_id)
   if outcome == 'success' then
     redis.call('DEL', breaker_key)
   elseif outcome == 'failure' then
     local failures = redis.call('HINCRBY', breaker_key, 'failures', 1)
     if probe == '1' or failures >= failure_threshold then
-      redis.call('HSET', breaker_key, 'open_until', now + cooldown_ms, 'failures', 0,
+      redis.call('HSET', breaker_key, 'open_until', now_ms() + cooldown_ms, 'failures', 0,
                  'probe_until', 0)
     end
   elseif outcome == 'rate_limited' then
-    local until_ms = now + penalty_ms
+    local until_ms = now_ms() + penalty_ms
     if tonumber(redis.call('GET', penalty_key) or '0') < until_ms then
       redis.call('SET', penalty_key, until_ms, 'PX', penalty_ms)
     end

@@ -12,12 +12,15 @@ else
   redis.call('DEL', KEYS[5])
   redis.call('ZREM', KEYS[4], ARGV[1])
 end
-local head = redis.call('LINDEX', KEYS[2], 0)
-redis.call('LREM', KEYS[2], 1, ARGV[1])
-if head == ARGV[1] then
-  local next_id = redis.call('LINDEX', KEYS[2], 0)
-  if next_id then
-    return dispatch(dispatch_prefix .. next_id, next_id, KEYS[3], tonumber(ARGV[3]), ARGV[4])
-  end
+-- The line's head and the one behind it, in one read.
+local first = redis.call('LRANGE', KEYS[2], 0, 1)
+if first[1] ~= ARGV[1] then
+  redis.call('LREM', KEYS[2], 1, ARGV[1])
+  return ''
+end
+redis.call('LPOP', KEYS[2])
+local next_id = first[2]
+if next_id then
+  return dispatch(dispatch_prefix .. next_id, next_id, KEYS[3], tonumber(ARGV[3]), ARGV[4])
 end
 return ''
