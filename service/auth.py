@@ -98,8 +98,9 @@ class Authenticator:
         return None
 
     def authenticate(self, request: web.Request, body: bytes) -> Caller:
-        if self.bearer(request) is not None:
-            source = self.source_by_token(request)
+        token = self.bearer(request)
+        if token is not None:
+            source = self._by_token.get(_digest(token))
             if source is None:
                 raise unauthorized("the bearer token does not belong to any source")
             return Caller(source, signed_id=None)

@@ -37,6 +37,17 @@ def _script(*names: str) -> str:
 
 
 ACCEPT = _script("accept.lua")
+# A group commit's events in one run: accept.lua as a function of its KEYS and ARGV (its own,
+# shadowing the script's), called for each.
+ACCEPT_MANY = (
+    lua("dispatch.lua")
+    + "local function accept(KEYS, ARGV)\n"
+    + lua("accept.lua")
+    + "end\n"
+    + lua("accept_many.lua")
+)
+# What ACCEPT_MANY takes per event.
+ACCEPT_KEYS, ACCEPT_ARGS = 7, 8
 FINISH = _script("finish.lua")
 REQUEUE_DEAD = _script("requeue_dead.lua")
 CANCEL = _script("cancel.lua")
@@ -80,6 +91,7 @@ class QueueScripts:
     def __init__(self, redis: Redis, queue_name: str) -> None:
         self.queue_name = queue_name
         self.accept = QueueScript(redis, ACCEPT)
+        self.accept_many = QueueScript(redis, ACCEPT_MANY)
         self.finish = QueueScript(redis, FINISH)
         self.requeue_dead = QueueScript(redis, REQUEUE_DEAD)
         self.cancel = QueueScript(redis, CANCEL)

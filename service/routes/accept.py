@@ -79,7 +79,8 @@ def fingerprint(request: web.Request, body: bytes, raw: dict[str, Any], cloudeve
         rest = {name: value for name, value in raw.items() if name not in TRACE_FIELDS_SET}
         body = json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(body)
-    for name in sorted(h for h in request.headers if h.lower().startswith("ce-")):
+    ce_headers = [name for name in request.headers if name[:3].lower() == "ce-"]
+    for name in sorted(ce_headers):
         if name.lower() not in TRACE_HEADERS:
             digest.update(f"\n{name.lower()}:{request.headers[name]}".encode())
     return digest.hexdigest()

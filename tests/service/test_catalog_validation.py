@@ -8,6 +8,9 @@ import pytest
 
 from expbridge.config.file import FileConfig
 from expbridge.config.settings import Settings
+from expbridge.events.catalog import parse_data
+from expbridge.events.envelope import EventEnvelope
+from expbridge.service.validation import resolve_target, validate_event
 from tests.conftest import Ingress, running_ingress
 from tests.helpers import accept_event, queued_jobs
 
@@ -101,3 +104,24 @@ async def test_schema_errors_are_422_with_nothing_enqueued(
     fields = [error["field"] for error in body["errors"]]
     assert any(f.startswith(field) for f in fields), fields
     assert await queued_jobs(settings) == 0
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {"provider": "qonversion", "experiment_id": "exp_1"},
+        {"provider": "convert", "project_id": 1001, "experience_id": 2002},
+        {"provider": "convert", "project_id": "1001", "experience_id": "2002", "goal_id": None},
+    ],
+)
+def test_one_validation_of_a_target_of_fields_gives_what_two_give(target: dict[str, Any]) -> None:
+    """validate_event validates a target of fields once, in the catalog model; resolving the
+    target first (as for an alias) gives the same data."""
+    envelope = EventEnvelope(type="experiment.start", data={"target": target})
+    fast = validate_event(envelope, {}).data
+    fields = resolve_target(target, {}).model_dump(exclude_none=True)
+    careful = parse_data(envelope.type, {"target": fields})
+    assert fast == careful
+    assert fast.model_dump(mode="json", exclude_unset=True, exclude_none=True) == (
+        careful.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 from expbridge.config.settings import Settings
 from expbridge.events import keys
 from expbridge.events.record import EventRecord
-from expbridge.events.store.acceptor import Acceptor
+from expbridge.events.store.acceptor import Accepted, Acceptor, IdempotencyConflict
 from expbridge.events.store.queue import JOB_FUNCTION, QueueScripts, job_deserializer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -59,6 +60,43 @@ async def test_arq_reads_the_job_the_accept_script_wrote(
     ).info()
     assert info is not None
     assert info.function == JOB_FUNCTION
+
+
+async def test_concurrent_accepts_share_one_script_run_and_each_gets_its_own_answer(
+    redis: Redis, make_settings: Callable[..., Settings]
+) -> None:
+    """A group commit runs ACCEPT_MANY once for the events waiting: each is accepted in line
+    order (one job per line head), a replayed key answers with its first event, and a script
+    cache Redis lost is loaded again."""
+    settings = make_settings()
+    acceptor = Acceptor(redis, settings)
+    first = await acceptor.accept(
+        _record("evt_first", "qonversion:experiment:other"), "growth:k1", "fp1"
+    )
+    await acceptor.accept(_record("evt_second", "qonversion:experiment:other"), "growth:k2", "fp2")
+    await redis.script_flush()
+    before = (await redis.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+    records = [_record(f"evt_{n:02d}", f"qonversion:experiment:exp_{n % 3}") for n in range(30)]
+    answers = await asyncio.gather(
+        *(acceptor.accept(record, None, "fp") for record in records),
+        acceptor.accept(_record("evt_again"), "growth:k1", "fp1"),
+        acceptor.accept(_record("evt_reused"), "growth:k2", "fp3"),
+        return_exceptions=True,
+    )
+    await acceptor.close()
+    calls = (await redis.info("commandstats"))["cmdstat_evalsha"]["calls"] - before
+    assert calls <= 3  # the first flush (refused: no script), its rerun, and the rest's run
+    assert [getattr(answer, "event_id", answer) for answer in answers[:30]] == [
+        r.id for r in records
+    ]
+    assert answers[30] == Accepted(first.event_id, replayed=True)
+    assert isinstance(answers[31], IdempotencyConflict)
+    assert await redis.exists(*(keys.event(r.id) for r in records)) == len(records)
+    for line in range(3):
+        in_line = [r.id for r in records if r.target.endswith(f"exp_{line}")]
+        order = await redis.lrange(keys.order(f"qonversion:experiment:exp_{line}"), 0, -1)
+        assert [raw.decode() for raw in order] == in_line
+    assert await redis.zcard(settings.queue_name) == 1 + 3  # the first two's line, and the three
 
 
 async def test_finish_dispatches_the_next_event_as_an_arq_job(
