@@ -18,6 +18,7 @@ from expbridge.service.console.rendering import (
     RULES,
     SESSION,
     field_time,
+    moment,
     refused,
     session_store,
     when,
@@ -77,6 +78,7 @@ def create_console(rules: list[Rule]) -> web.Application:
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["when"] = when
+    environment.filters["moment"] = moment
     environment.filters["field_time"] = field_time
     console.router.add_static("/static", Path(str(package / "static")), name="static")
     console.add_routes(signin.routes)

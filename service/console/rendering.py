@@ -41,6 +41,11 @@ def when(moment: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def moment(at: datetime | None) -> str:
+    """A timeline mark: to the millisecond, as attempts can follow each other closely."""
+    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
 def field_time(moment: datetime | None) -> str:
     """The value a datetime-local form field takes."""
     return moment.strftime("%Y-%m-%dT%H:%M") if moment is not None else ""

@@ -12,13 +12,15 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, async_playwright
+from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
 from expbridge.cli.worker_runner import stop_worker
 from expbridge.config.settings import Settings
 from expbridge.workers.worker import create_worker
+from tests.conftest import ADMIN_TOKEN, Ingress
 
 CHROMIUM = Path(os.environ.get("EXPBRIDGE_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
@@ -80,3 +82,35 @@ async def running_worker(settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         await stop_worker(worker, running, wait_s=0)
+
+
+async def accept(ingress: Ingress, event: dict[str, Any]) -> str:
+    response = await ingress.post_event(event)
+    assert response.status == 202, await response.text()
+    event_id: str = (await response.json())["id"]
+    return event_id
+
+
+async def status_of(ingress: Ingress, event_id: str) -> str:
+    status: str = (await ingress.get_record(event_id))["status"]
+    return status
+
+
+async def until_status(ingress: Ingress, event_id: str, wanted: str) -> None:
+    for _ in range(400):  # 20 s: a loaded machine
+        if await status_of(ingress, event_id) == wanted:
+            return
+        await asyncio.sleep(0.05)
+    assert await status_of(ingress, event_id) == wanted
+
+
+async def shot(page: Page, name: str, full_page: bool = False) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+async def sign_in(page: Page, ingress: Ingress, token: str = ADMIN_TOKEN) -> None:
+    await page.goto(ingress.url("/ui/events"))
+    await expect(page).to_have_url(ingress.url("/ui/signin"))
+    await page.fill("#token", token)
+    await page.click("button[type=submit]")

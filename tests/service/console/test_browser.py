@@ -13,16 +13,24 @@ from typing import Any
 
 import pytest
 import yaml
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from expbridge.config.loading import load_config
 from expbridge.config.settings import Settings
 from expbridge.events.record import utcnow
 from expbridge.workers.rules.schedule import evaluate_scheduled_rules
 from expbridge.workers.worker import worker_deps
-from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
+from tests.conftest import ADMIN_TOKEN, running_ingress
 from tests.helpers import sandbox_call, seed_experiment, seed_sandbox, start_event
-from tests.service.console.browser import SCREENSHOTS, chromium, running_worker
+from tests.service.console.browser import (
+    accept,
+    chromium,
+    running_worker,
+    shot,
+    sign_in,
+    status_of,
+    until_status,
+)
 
 pytestmark = pytest.mark.browser
 RULES = {
@@ -59,38 +67,6 @@ def console_settings(make_settings: Callable[..., Settings], tmp_path: Path) -> 
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(RULES))
     return make_settings(config=path)
-
-
-async def accept(ingress: Ingress, event: dict[str, Any]) -> str:
-    response = await ingress.post_event(event)
-    assert response.status == 202, await response.text()
-    event_id: str = (await response.json())["id"]
-    return event_id
-
-
-async def status_of(ingress: Ingress, event_id: str) -> str:
-    status: str = (await ingress.get_record(event_id))["status"]
-    return status
-
-
-async def until_status(ingress: Ingress, event_id: str, wanted: str) -> None:
-    for _ in range(200):
-        if await status_of(ingress, event_id) == wanted:
-            return
-        await asyncio.sleep(0.05)
-    assert await status_of(ingress, event_id) == wanted
-
-
-async def shot(page: Page, name: str, full_page: bool = False) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
-
-
-async def sign_in(page: Page, ingress: Ingress, token: str = ADMIN_TOKEN) -> None:
-    await page.goto(ingress.url("/ui/events"))
-    await expect(page).to_have_url(ingress.url("/ui/signin"))
-    await page.fill("#token", token)
-    await page.click("button[type=submit]")
 
 
 async def test_operator_follows_events_and_replays_dead_ones(
