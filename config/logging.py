@@ -140,6 +140,30 @@ def info_line_writer(name: str) -> LineWriter:
     return write
 
 
+def context_line_writer(name: str) -> LineWriter:
+    """`info_line_writer` for a line that also carries what structlog's chain adds besides: the
+    context bound to contextvars and the active span's ids. For the worker's lines of every
+    event (`upstream request`, `job attempt`), whose fields are the event's context; any
+    field's name or text that could carry a credential is scrubbed as in every line."""
+    write = info_line_writer(name)
+    factory = structlog.get_config()["logger_factory"]
+    if not isinstance(factory, NamedWriteLoggerFactory) or not factory.json:
+        return write  # through structlog, whose chain merges the context itself
+    contextvars = structlog.contextvars.get_contextvars
+
+    def write_in_context(event: str, fields: dict[str, Any]) -> None:
+        line = contextvars()
+        line.update(fields)
+        add_trace_ids(None, "", line)
+        redact_secrets(None, "", line)
+        texts = "\n".join(v for v in line.values() if isinstance(v, str)).lower()
+        if any(marker in texts for marker in SECRET_MARKERS):
+            line = {k: scrub_text(v) if isinstance(v, str) else v for k, v in line.items()}
+        write(event, line)
+
+    return write_in_context
+
+
 # arq's per-job INFO lines ("→ job(args)" at its start, "← job ● result" at its end) say again
 # what the job's own "job attempt" line says with its full context; they cost a fifth of a
 # worker's CPU per event (bench/worker_throughput.py). Its other lines (retries, start-up,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from arq.connections import ArqRedis
 
+from expbridge.config.logging import LineWriter, context_line_writer
 from expbridge.config.settings import Settings
 from expbridge.events.callbacks import Callbacks
 from expbridge.events.rules.evaluation_log import RuleLog
@@ -24,6 +25,7 @@ from expbridge.workers.retry import RetryPolicy
 from expbridge.workers.rules.book import RuleBook
 
 DEPS = "expbridge"
+WORKER_LOG = "expbridge.worker"
 
 
 @dataclass
@@ -53,6 +55,8 @@ class JobDeps:
     prefetched: TakePrefetched | None = None
     # Tells the worker that FINISH did arq's own finishing of a job (the worker skips it).
     arq_finished: Callable[[str], None] | None = None
+    # Each attempt's `job attempt` line, rendered in one call (bench/worker_throughput.py).
+    attempt_line: LineWriter = field(default_factory=lambda: context_line_writer(WORKER_LOG))
 
     @property
     def attempt_budget_s(self) -> float:

@@ -131,11 +131,13 @@ async def _attempt(deps: JobDeps, writes: JobWrites) -> str:
             record.status,
             **{"expbridge.event.status": record.status},
         )
-        log.info(
+        deps.attempt_line(
             "job attempt",
-            status=record.status,
-            duration_ms=duration_ms,
-            upstream_status=last.upstream_status if last else None,
+            {
+                "status": record.status,
+                "duration_ms": duration_ms,
+                "upstream_status": last.upstream_status if last else None,
+            },
         )
     if retry is not None:
         raise retry

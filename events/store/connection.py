@@ -41,7 +41,11 @@ def _packed(args: tuple[Any, ...]) -> bytes:
         raise DataError(str(error)) from None
 
 
-class _HiredisPacking:
+# asyncio's default high-water mark of a transport's write buffer: below it, drain() does not wait.
+WRITE_BUFFER_HIGH_WATER = 64 * 1024
+
+
+class _HiredisPacking(AbstractConnection):
     """Mixed into the pool's connection class (TCP, TLS, Unix socket or Sentinel-managed)."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
@@ -49,6 +53,34 @@ class _HiredisPacking:
 
     def pack_commands(self, commands: Iterable[Iterable[Any]]) -> list[bytes]:
         return [b"".join(_packed(tuple(command)) for command in commands)]
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        """With a socket timeout, redis-py runs every write in asyncio.wait_for, a task per
+        command (a tenth of a worker's Redis cost, bench/worker_throughput.py). A write that
+        cannot wait needs no timeout: into an empty transport buffer, less than its high-water
+        mark, writelines hands the bytes on and drain() returns at once. Only such writes go
+        without; any other (a big pipeline, a buffer still full) keeps the timeout."""
+        timeout = self.socket_timeout
+        if timeout and self._cannot_wait(command):
+            self.socket_timeout = None
+            try:
+                await super().send_packed_command(command, check_health)
+            finally:
+                self.socket_timeout = timeout
+            return
+        await super().send_packed_command(command, check_health)
+
+    def _cannot_wait(self, command: bytes | str | Iterable[bytes]) -> bool:
+        writer = self._writer
+        if self.health_check_interval or writer is None:
+            return False  # a health check's PING would read without the timeout
+        if writer.transport.get_write_buffer_size() != 0:
+            return False
+        if not isinstance(command, list):
+            return False
+        return sum(len(part) for part in command) < WRITE_BUFFER_HIGH_WATER
 
 
 def _with_hiredis_packing(redis: ArqRedis) -> None:

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 import structlog
 
-from expbridge.config.logging import configure_logging, info_line_writer, scrub_text
+from expbridge.config.logging import (
+    configure_logging,
+    context_line_writer,
+    info_line_writer,
+    scrub_text,
+)
 
 
 def lines(captured: str) -> list[dict[str, Any]]:
@@ -115,3 +120,27 @@ def test_off_a_tty_or_before_configuration_the_direct_line_goes_through_structlo
     info_line_writer("expbridge.service")("request", {"status": 202})
     out = capsys.readouterr().out
     assert "request" in out and "202" in out and not out.startswith("{")
+
+
+def test_a_worker_line_in_context_is_the_line_structlog_writes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The worker's per-event lines (context_line_writer) carry the bound context like any
+    line, and a credential in the context or the fields is scrubbed as structlog's chain
+    scrubs it."""
+    configure_logging("json", "INFO")
+    structlog.contextvars.bind_contextvars(
+        event_id="evt_1", source="growth", target="qonversion:exp_1", step="qonversion.x"
+    )
+    fields = {"status": "succeeded", "duration_ms": 2.5, "upstream_status": None}
+    structlog.get_logger("expbridge.worker").info("job attempt", **fields)
+    context_line_writer("expbridge.worker")("job attempt", dict(fields))
+    structlog.contextvars.bind_contextvars(target="qonversion:whsec_abc123")
+    structlog.get_logger("expbridge.worker").info("job attempt", api_key="k", **fields)
+    context_line_writer("expbridge.worker")("job attempt", {"api_key": "k", **fields})
+    through_structlog, direct, scrubbed_by_structlog, scrubbed = lines(capsys.readouterr().out)
+    for expected, line in ((through_structlog, direct), (scrubbed_by_structlog, scrubbed)):
+        assert expected.pop("timestamp")[:10] == line.pop("timestamp")[:10]
+        assert line == expected
+    assert scrubbed["target"] == "qonversion:whsec_[redacted]"
+    assert scrubbed["api_key"] == "[redacted]"

@@ -10,17 +10,17 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import aiohttp
-import structlog
+import orjson
 from yarl import URL
 
 from expbridge.config import spans, tracing
+from expbridge.config.logging import context_line_writer
 from expbridge.workers.providers.errors import (
     TransientUpstreamError,
     error_for_status,
     parse_retry_after,
 )
 
-log = structlog.get_logger("expbridge.upstream")
 T = TypeVar("T")
 
 # (parsed error body or None, raw text) -> (provider error code, message)
@@ -79,6 +79,8 @@ class UpstreamHttp:
         self.headers = headers or {}
         self.signer = signer
         self.observer = observer
+        # Every call's line, rendered in one call (bench/worker_throughput.py).
+        self._request_line = context_line_writer("expbridge.upstream")
 
     async def request(
         self,
@@ -119,7 +121,7 @@ class UpstreamHttp:
         url = self.base_url + path
         if params:
             url = str(URL(url).extend_query(params))
-        body = b"" if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
+        body = b"" if json_body is None else orjson.dumps(json_body)
         headers = {"Accept": "application/json", **self.headers}
         if json_body is not None:
             headers["Content-Type"] = "application/json"
@@ -154,14 +156,16 @@ class UpstreamHttp:
             ) from error
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         self._observe(operation, status, started)
-        log.info(
+        self._request_line(
             "upstream request",
-            provider=self.provider,
-            operation=operation,
-            method=method,
-            path=path,
-            upstream_status=status,
-            duration_ms=duration_ms,
+            {
+                "provider": self.provider,
+                "operation": operation,
+                "method": method,
+                "path": path,
+                "upstream_status": status,
+                "duration_ms": duration_ms,
+            },
         )
         parsed = _parse_json(text)
         if 200 <= status < 300:
@@ -194,6 +198,10 @@ def _parse_json(text: str) -> Any:
     if not text.strip():
         return _INVALID
     try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses and the json module reads (NaN, integers over 64 bits)
         return json.loads(text)
     except ValueError:
         return _INVALID
