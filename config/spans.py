@@ -1,5 +1,6 @@
-"""The spans of ours, in one place: accept (ingress), attempt and step (worker), upstream
-request (HTTP client semantic conventions), rule evaluation, schedule tick.
+"""The spans of ours, in one place: attempt and step (worker), upstream request (HTTP client
+semantic conventions), rule evaluation, schedule tick, Slack command (ingress); the accept span
+is config/accept_span.py.
 
 Each is nothing at all when tracing is off and no trace came in (config/tracing.py); off with
 a trace in, the API's non-recording span, which carries the producer's context on.
@@ -58,48 +59,6 @@ def _span(
     return TRACER.start_as_current_span(
         name, context=parent, kind=kind, attributes=attributes, **options
     )
-
-
-class AcceptSpan:
-    """The ingress's accept of one event (POST /v1/events, a Slack command): the producer's
-    trace continued and kept with the record (whose trace_id and traceparent the request's
-    log line shows).
-
-    On the accept path, so kept cheap: a plain span, never made current (nothing under it
-    logs or calls out), no attributes; nothing at all when off and no trace came in."""
-
-    __slots__ = ("name", "parent", "record", "span")
-
-    def __init__(self, record: TracedEvent, parent: Context | None, name: str) -> None:
-        self.record, self.parent, self.name = record, parent, name
-        self.span: Span | None = None
-
-    def __enter__(self) -> Span | None:
-        if self.parent is None and not tracing_on():
-            return None
-        # No attributes: one costs ~5 µs here (sampler and span each copy them); the record
-        # holds this trace's id, and every attempt span names the event.
-        span = TRACER.start_span(self.name, context=self.parent, kind=SpanKind.SERVER)
-        self.span = span
-        span_context = span.get_span_context()
-        trace_id = trace.format_trace_id(span_context.trace_id)
-        span_id = trace.format_span_id(span_context.span_id)
-        # The W3C header, as the propagator writes it (without its context round trip).
-        carrier = {"traceparent": f"00-{trace_id}-{span_id}-{span_context.trace_flags:02x}"}
-        if span_context.trace_state:
-            carrier["tracestate"] = span_context.trace_state.to_header()
-        self.record.trace_context = carrier
-        self.record.trace_id = trace_id
-        return span
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
-    ) -> None:
-        if self.span is None:
-            return
-        if kind is not None:  # a conflict, Redis down: the request answers 4xx/5xx
-            self.span.set_status(StatusCode.ERROR, kind.__name__)
-        self.span.end()
 
 
 def attempt_span(record: TracedEvent, dispatch: int) -> AbstractContextManager[Span | None]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.context import Context
 from redis.exceptions import RedisError
 
-from expbridge.config import spans
+from expbridge.config.accept_span import AcceptSpan, SpanRecorder
 from expbridge.events import keys
 from expbridge.events.event_data import EventData
 from expbridge.events.record import Cause, EventRecord, utcnow
@@ -60,6 +60,8 @@ class Submission:
     # producer's trace).
     span: str | None = None
     trace_parent: Context | None = None
+    # How the span is recorded (the ingress's, built once: config/accept_span.py).
+    span_recorder: SpanRecorder | None = None
     # Called with the record before it is accepted (a rule action keeps its evaluation's trace).
     prepare: Callable[[EventRecord], None] | None = None
     # When the event takes effect: until then it is `scheduled`, outside its line.
@@ -111,7 +113,7 @@ async def submit(
         about.prepare(record)
     scoped = keys.idempotency(source, idempotency_key) if idempotency_key is not None else None
     span = (
-        spans.AcceptSpan(record, about.trace_parent, about.span)
+        AcceptSpan(record, about.trace_parent, about.span, about.span_recorder)
         if about.span is not None
         else contextlib.nullcontext()
     )

@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 from opentelemetry.context import Context
 from redis.exceptions import RedisError
 
+from expbridge.config.accept_span import SpanRecorder
 from expbridge.config.logging import info_line_writer, scrub_text
 from expbridge.config.tracing import TRACE_FIELDS, context_from, tracing_on
 from expbridge.events.record import utcnow
@@ -117,6 +118,7 @@ class AcceptRoute:
         self.metrics = app[keys.METRICS]
         # Tracing is configured before the app starts (off: a span only for a trace sent in).
         self.traced = tracing_on()
+        self.span_recorder = SpanRecorder.of_current_provider()
         self.request_line = info_line_writer("expbridge.service")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -193,6 +195,7 @@ class AcceptRoute:
             time=envelope.time,
             span=SPAN_NAME if self.traced or parent is not None else None,
             trace_parent=parent,
+            span_recorder=self.span_recorder,
         )
         try:
             return await submit(

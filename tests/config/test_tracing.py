@@ -13,8 +13,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from expbridge.config.accept_span import AcceptSpan, SpanRecorder
 from expbridge.config.logging import configure_logging
-from expbridge.config.spans import AcceptSpan
 from expbridge.config.tracing import (
     configure_tracing,
     context_from,
@@ -107,3 +107,51 @@ def test_off_the_accept_keeps_the_producers_context_as_it_came() -> None:
         assert span is None  # off and nothing came in: no span at all
     assert (untraced.trace_context, untraced.trace_id) == (None, None)
     structlog.contextvars.clear_contextvars()
+
+
+@pytest.mark.parametrize("sampler", [None, "always_on", "traceidratio"])
+@pytest.mark.parametrize("incoming", [None, TRACEPARENT, TRACEPARENT[:-2] + "00"])
+def test_the_accept_span_recorded_straight_is_the_span_the_sdk_makes(
+    sampler: str | None, incoming: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accept span skips the SDK's live span (config/accept_span.py): what reaches the
+    exporter, and what the record keeps, is what the SDK's own start_span and end give, for
+    the default sampler, always-on, and one the recorder must ask (a ratio of 1)."""
+    if sampler is not None:
+        monkeypatch.setenv("OTEL_TRACES_SAMPLER", sampler)
+        monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "1.0")
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()  # local: the process's global provider stays unset
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    recorder = SpanRecorder.of(provider)
+    assert recorder is not None
+    parent = context_from({"traceparent": incoming}) if incoming else None
+    straight = EventRecord(id="evt_1", type="experiment.start", source="s", target="q:x")
+    with AcceptSpan(straight, parent, "POST /v1/events", recorder) as opened:
+        assert opened is not None
+        opened.set_attribute("expbridge.idempotent_replay", True)
+    sdk_span = provider.get_tracer("expbridge").start_span(
+        "POST /v1/events", context=parent, kind=trace.SpanKind.SERVER
+    )
+    sdk_span.set_attribute("expbridge.idempotent_replay", True)
+    sdk_span.end()
+    exported = exporter.get_finished_spans()
+    # Parent-based (the default) follows the producer's flag; the other two sample it all.
+    sampled = sampler is not None or incoming is None or incoming.endswith("01")
+    assert len(exported) == (2 if sampled else 0)
+    assert straight.trace_context is not None and straight.trace_id is not None
+    flags = straight.trace_context["traceparent"][-2:]
+    assert flags == f"{sdk_span.get_span_context().trace_flags:02x}"
+    if incoming:
+        assert straight.trace_id == incoming[3:35]
+    if sampled:
+        ours, theirs = exported
+        for span in (ours, theirs):
+            assert span.kind == trace.SpanKind.SERVER and span.name == "POST /v1/events"
+        assert ours.context.span_id == int(straight.trace_context["traceparent"][36:52], 16)
+        assert dict(ours.attributes or {}) == dict(theirs.attributes or {})
+        assert ours.parent == theirs.parent and ours.resource == theirs.resource
+        assert ours.instrumentation_scope == theirs.instrumentation_scope
+        assert ours.start_time is not None and ours.end_time is not None
+        assert ours.start_time <= ours.end_time
+        assert ours.status.status_code == theirs.status.status_code
