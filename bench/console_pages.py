@@ -6,7 +6,13 @@ errors and results, as the workers leave them), starts the real ingress, signs i
 console and times each page `--rounds` times. Prints median and p95 per page and the ratio of
 the median to the baseline's. The target is every page under 300 ms with 10,000 events.
 
-    .venv/bin/python -m bench.console_pages [--events 10000] [--rounds 20]
+The counts by status and the providers' error shares are kept per ingress process for a few
+seconds (service/console/summaries.py): the pages are timed as operators see them, and the two
+computations are timed on their own as well — what the first page after start-up, or after a
+quiet minute, waits for. `--busy N` keeps N other processes spinning on the CPU meanwhile (a
+loaded machine, reproducibly).
+
+    .venv/bin/python -m bench.console_pages [--events 10000] [--rounds 20] [--busy 0]
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ import argparse
 import asyncio
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +40,9 @@ from expbridge.config.logging import configure_logging
 from expbridge.events import keys
 from expbridge.events.record import ErrorInfo, EventRecord, StepRecord, utcnow
 from expbridge.events.rules.evaluation_log import RuleEvaluation, RuleLog
+from expbridge.events.store.listing import status_counts
 from expbridge.service.app import create_app
+from expbridge.service.console.operations import PROVIDERS, error_shares
 
 ADMIN = "bench-admin-token"
 STATUSES = ["succeeded"] * 90 + ["dead"] * 6 + ["retrying"] * 2 + ["queued"] * 2
@@ -126,7 +137,31 @@ async def timed(session: aiohttp.ClientSession, url: str, rounds: int) -> list[f
     return samples
 
 
-async def main(events: int, rounds: int) -> None:
+async def timed_call(call: Callable[[], Awaitable[object]], rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def spin(processes: int) -> list[subprocess.Popen[bytes]]:
+    """Other processes keeping the CPU busy, as other work on a shared machine does."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+
+
+async def main(events: int, rounds: int, busy: int) -> None:
+    spinning = spin(busy)
+    try:
+        await measure(events, rounds, busy)
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
+
+
+async def measure(events: int, rounds: int, busy: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server:
         settings = load_settings(
             redis_url=server.url,
@@ -175,9 +210,17 @@ async def main(events: int, rounds: int) -> None:
                 session.headers.update(headers)
                 await timed(session, base + path, 2)  # warm up
                 results[name] = await timed(session, base + path, rounds)
+        computed = Redis.from_url(server.url)
+        results["counts by status, computed (not kept)"] = await timed_call(
+            lambda: status_counts(computed), rounds
+        )
+        results["error shares, computed (not kept)"] = await timed_call(
+            lambda: error_shares(computed, PROVIDERS), rounds
+        )
+        await computed.aclose()
         await runner.cleanup()
     baseline = statistics.median(next(iter(results.values())))
-    print(f"{events} events stored, {rounds} rounds per page")
+    print(f"{events} events stored, {rounds} rounds per page, {busy} other processes busy")
     print(f"{'page':48} {'median ms':>10} {'p95 ms':>8} {'x baseline':>11}")
     for name, samples in results.items():
         median = statistics.median(samples)
@@ -189,5 +232,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--busy", type=int, default=0, help="other processes spinning meanwhile")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.rounds))
+    asyncio.run(main(arguments.events, arguments.rounds, arguments.busy))

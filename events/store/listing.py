@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from expbridge.events import keys
-from expbridge.events.record import EventRecord
+from expbridge.events.record import EventRecord, EventStatus
 from expbridge.events.store.records import parse_record
 
 BATCH = 200
@@ -145,10 +144,22 @@ async def event_page(
     )
 
 
-class _StatusOnly(BaseModel):
-    """Parsing only the status of a record is several times faster than the whole record."""
+# A stored record is written by EventRecord.stored_json, its fields in the model's order:
+# the event's own `status` comes before any nested one (steps, result), and a string value
+# cannot hold this byte sequence (its quotes are escaped). Finding it is about ten times
+# faster than parsing the record; anything else found is read the long way.
+STATUS_MARK = b'"status":"'
+STATUSES = frozenset(EventStatus.__args__)  # type: ignore[attr-defined]
 
-    status: str
+
+def _status_of(raw: bytes) -> str | None:
+    start = raw.find(STATUS_MARK) + len(STATUS_MARK)
+    if start >= len(STATUS_MARK):
+        status = raw[start : raw.find(b'"', start)].decode("ascii", "replace")
+        if status in STATUSES:
+            return status
+    record = parse_record(raw)  # one bad record never fails the count
+    return record.status if record is not None else None
 
 
 async def status_counts(
@@ -164,13 +175,8 @@ async def status_counts(
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         for raw in await redis.mget([keys.event(i.decode()) for i in chunk]):
-            if raw is not None:
-                try:
-                    counts[_StatusOnly.model_validate_json(raw).status] += 1
-                except ValidationError:  # one bad record never fails the count
-                    record = parse_record(raw)
-                    if record is not None:
-                        counts[record.status] += 1
+            if raw is not None and (status := _status_of(raw)) is not None:
+                counts[status] += 1
     return counts
 
 

@@ -24,6 +24,7 @@ from expbridge.service.console.rendering import (
     when,
 )
 from expbridge.service.console.session import SESSION_COOKIE
+from expbridge.service.console.summaries import summaries_context
 
 CONSOLE_PREFIX = "/ui"
 # Pages anyone may reach (while an admin token is set): signing in, and the style sheet.
@@ -70,6 +71,7 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
 def create_console(rules: list[Rule]) -> web.Application:
     console = web.Application(middlewares=[console_middleware])
     console[RULES] = rules
+    console.cleanup_ctx.append(summaries_context)
     package = files("expbridge.service.console")
     environment = aiohttp_jinja2.setup(
         console,

@@ -13,6 +13,7 @@ from expbridge.service import app_keys as keys
 from expbridge.service.console.filters import PAGE_SIZE, EventsQuery, parse_query
 from expbridge.service.console.operations import evaluation_row
 from expbridge.service.console.rendering import render
+from expbridge.service.console.summaries import SUMMARIES
 from expbridge.service.console.timeline import other_fields, timeline
 
 routes = web.RouteTableDef()
@@ -33,7 +34,11 @@ async def events_page(request: web.Request) -> web.Response:
         problems.append(str(error))
         query = EventsQuery()
         page = await event_page(redis, query.wanted, limit=PAGE_SIZE)
-    counts = await status_counts(redis, since=query.since, until=query.until)
+    since, until = query.since, query.until
+    summary = await request.app[SUMMARIES].get(
+        ("counts", since, until), lambda: status_counts(redis, since=since, until=until)
+    )
+    counts = summary.value
     context = {
         "query": query,
         "page": page,
@@ -41,6 +46,7 @@ async def events_page(request: web.Request) -> web.Response:
         "statuses": STATUSES,
         "counts": [(s, counts.get(s, 0)) for s in STATUSES],
         "total": sum(counts.values()),
+        "counts_as_of": summary.as_of,
     }
     return render(request, "events.html", context, status=400 if problems else 200)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from expbridge.config.rules import Rule
 from expbridge.config.settings import Settings
@@ -17,6 +19,7 @@ from expbridge.events.store.listing import EventFilter, event_page, status_count
 from expbridge.events.store.pacing_state import provider_state, queue_depths
 from expbridge.service import app_keys as keys
 from expbridge.service.console.rendering import RULES, render
+from expbridge.service.console.summaries import SUMMARIES
 
 routes = web.RouteTableDef()
 PROVIDERS = ("qonversion", "convert")
@@ -107,15 +110,15 @@ async def rules_page(request: web.Request) -> web.Response:
     return render(request, "rules.html", context)
 
 
-async def _error_share(request: web.Request, provider: str) -> tuple[int, int]:
-    page = await event_page(
-        request.config_dict[keys.REDIS],
-        EventFilter(target=f"{provider}:"),
-        limit=RECENT_EVENTS,
-        max_scanned=RECENT_SCANNED,
-    )
-    failed = sum(1 for r in page.records if r.last_error is not None)
-    return failed, len(page.records)
+async def error_shares(redis: Redis, prefixes: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """Per target prefix, of its latest RECENT_EVENTS events among the latest RECENT_SCANNED
+    stored: how many met an upstream error, of how many. One read for every prefix."""
+    page = await event_page(redis, EventFilter(), limit=RECENT_SCANNED, max_scanned=RECENT_SCANNED)
+    shares = {}
+    for prefix in prefixes:
+        mine = [r for r in page.records if r.target.startswith(f"{prefix}:")][:RECENT_EVENTS]
+        shares[prefix] = (sum(1 for r in mine if r.last_error is not None), len(mine))
+    return shares
 
 
 def _callback_destinations(settings: Settings) -> list[str]:
@@ -133,11 +136,19 @@ def _callback_destinations(settings: Settings) -> list[str]:
 async def providers_page(request: web.Request) -> web.Response:
     settings = request.config_dict[keys.SETTINGS]
     redis = request.config_dict[keys.REDIS]
+    summaries = request.app[SUMMARIES]
+    names = [*PROVIDERS, *_callback_destinations(settings)]
+    # Callbacks' lines are per subscription, not per host: their share is over all of them.
+    prefixes = {n: "callback" if n.startswith("callback:") else n for n in names}
+    wanted = tuple(sorted(set(prefixes.values())))
+    shares, counted = await asyncio.gather(
+        summaries.get(("error shares", wanted), lambda: error_shares(redis, wanted)),
+        summaries.get(("counts", None, None), lambda: status_counts(redis)),
+    )
     providers = []
-    for provider in [*PROVIDERS, *_callback_destinations(settings)]:
-        # Callbacks' lines are per subscription, not per host: their share is over all of them.
-        prefix = "callback" if provider.startswith("callback:") else provider
-        failed, seen = await _error_share(request, prefix)
+    for provider in names:
+        prefix = prefixes[provider]
+        failed, seen = shares.value[prefix]
         providers.append(
             {
                 "name": provider,
@@ -149,7 +160,7 @@ async def providers_page(request: web.Request) -> web.Response:
             }
         )
     jobs, dead = await queue_depths(redis, settings.queue_name)
-    counts = await status_counts(redis)
+    counts = counted.value
     waiting = sum(counts.get(s, 0) for s in ("queued", "retrying", "running"))
     context = {
         "providers": providers,
@@ -157,5 +168,7 @@ async def providers_page(request: web.Request) -> web.Response:
         "dead": dead,
         "waiting": waiting,
         "counts": sorted(counts.items()),
+        "counts_as_of": counted.as_of,
+        "shares_as_of": shares.as_of,
     }
     return render(request, "providers.html", context)
