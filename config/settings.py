@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from expbridge.config.callbacks import CallbackSettings
 from expbridge.config.chatops import SlackSettings
+from expbridge.config.console import SigninLimits
 from expbridge.config.http import HttpSettings
 from expbridge.config.sources import SourceCredentials
 from expbridge.events import keys
@@ -139,6 +140,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     # How long an operator console sign-in lasts (/ui), from signing in.
     console_session_ttl_s: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
+    console_signin: SigninLimits = Field(default_factory=SigninLimits)
     # Bearer token for GET /metrics (ingress and worker); unset: open, as Prometheus expects.
     metrics_token: SecretStr | None = None
     qonversion: QonversionSettings = Field(default_factory=QonversionSettings)

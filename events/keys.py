@@ -80,6 +80,11 @@ def console_session(digest: str) -> str:
     return f"{PREFIX}:console:session:{digest}"
 
 
+def console_signin_tries(scope: str) -> str:
+    """Sign-ins to the console in the current window: `client:<address>`, or `all`."""
+    return f"{PREFIX}:console:signin:{scope}"
+
+
 def slack_seen(digest: str) -> str:
     """A Slack request signature already accepted (replay protection)."""
     return f"{PREFIX}:slack:seen:{digest}"
