@@ -194,3 +194,36 @@ class AcceptSpan:
             self.recorder.end(
                 self.name, self.context, self.parent_context, self.start, self.attributes, status
             )
+
+
+def refused_span(
+    recorder: SpanRecorder | None,
+    name: str,
+    parent: Context | None,
+    start_ns: int,
+    status_code: int,
+    problem: str,
+) -> None:
+    """A request refused before an event was accepted (401, 415, 422, 503, …): a server span
+    with its status code and problem; a 5xx is an error (the HTTP semantic conventions' rule
+    for servers: a 4xx is the client's, not the server's). Tracing on, or a trace sent in."""
+    attributes: dict[str, Any] = {
+        "http.response.status_code": status_code,
+        "expbridge.problem": problem,
+    }
+    status = _UNSET
+    if status_code >= 500:
+        attributes["error.type"] = str(status_code)
+        status = Status(StatusCode.ERROR, problem)
+    if recorder is not None:
+        context, parent_context = recorder.start(name, parent)
+        recorder.end(name, context, parent_context, start_ns, attributes, status)
+        return
+    if parent is None and not tracing_on():
+        return
+    span = TRACER.start_span(
+        name, context=parent, kind=SpanKind.SERVER, attributes=attributes, start_time=start_ns
+    )
+    if status_code >= 500:
+        span.set_status(status)
+    span.end()

@@ -104,6 +104,15 @@ def rule_span(
     return _span(f"rule {rule}", None, SpanKind.INTERNAL, attributes, links=links)
 
 
+def command_span(
+    name: str, verb: str, parent: Context | None
+) -> AbstractContextManager[Span | None]:
+    """One chat command (a server span, made current: an event it queues keeps its trace and
+    its log lines carry its ids); its outcome goes in with `current_outcome`."""
+    attributes = {"expbridge.slack.verb": verb}
+    return _span(name, parent, SpanKind.SERVER, attributes, record_exception=False)
+
+
 def root_span(name: str) -> AbstractContextManager[Span | None]:
     """Work no event started (a schedule tick): a trace of its own when tracing is on."""
     return _span(name, None, SpanKind.INTERNAL, {})

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import structlog
 from aiohttp import web
 
-from expbridge.config.tracing import context_from
+from expbridge.config import spans
 from expbridge.events import keys as redis_keys
 from expbridge.events.envelope import EventEnvelope
 from expbridge.events.record import Cause, EventRecord, utcnow
@@ -130,8 +130,11 @@ async def cancel(request: web.Request, command: SlashCommand) -> web.Response:
     return ephemeral(f"Cancelled {what}.")
 
 
-async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web.Response:
-    """start/pause/stop <target> [at <time> | in <duration>]: the event, queued or scheduled."""
+async def queue(
+    request: web.Request, command: SlashCommand, body: bytes
+) -> tuple[web.Response, str]:
+    """start/pause/stop <target> [at <time> | in <duration>]: the event, queued or scheduled;
+    and the result in a word (for the command's span, whose trace the event continues)."""
     settings = request.app[keys.SETTINGS]
     target_text, when = split_when(command.argument, utcnow(), settings.max_schedule_ahead_s)
     event_type = ACTIONS[command.verb]
@@ -141,7 +144,7 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
     try:
         event = validate_event(envelope, aliases)
     except Problem as problem:
-        return ephemeral(f"Cannot {command.verb} {target_text}: {problem.detail}")
+        return ephemeral(f"Cannot {command.verb} {target_text}: {problem.detail}"), "invalid"
     about = Submission(
         cause=Cause(
             kind="chatops",
@@ -152,14 +155,14 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
         ),
         reply_to=command.response_url,
         not_before=when,
-        # Slack sends no trace context; the command starts the event's trace.
-        span=f"slack {command.command}",
-        trace_parent=context_from(request.headers),
+        # The event continues the command's trace (service/chatops/routes.py's span).
+        prepare=spans.keep_trace,
     )
     chatops = request.app[keys.CHATOPS].slack
     approvers = chatops.approval_for(command.user_id, command.channel_id, command.verb)
     if approvers is not None:  # four eyes: held until another person approves it
         held = build_record(event_type, SOURCE, event.data, about)
+        spans.keep_trace(held)  # approved, it continues the command's trace
         approval = await request.app[keys.APPROVALS].request(
             held,
             command.user_id,
@@ -169,7 +172,8 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
             approvers,
         )
         structlog.contextvars.bind_contextvars(approval=approval.id, target=held.target)
-        return SlackReply.model_validate(approval.request_message()).response()
+        reply = SlackReply.model_validate(approval.request_message())
+        return reply.response(), "held for approval"
     try:
         accepted = await submit(
             request.app[keys.ACCEPTOR],
@@ -181,7 +185,7 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
             about=about,
         )
     except (IdempotencyConflict, IdempotencyInFlight):
-        return ephemeral("This command was already received.")
+        return ephemeral("This command was already received."), "already received"
     except QueueUnavailable as unavailable:
         log.warning("accept failed: redis trouble", error=describe_redis_error(unavailable.cause))
         raise redis_unavailable(unavailable.cause, "the command was not queued") from None
@@ -189,18 +193,15 @@ async def queue(request: web.Request, command: SlashCommand, body: bytes) -> web
     structlog.contextvars.bind_contextvars(
         event_id=accepted.event_id, type=record.type, target=record.target
     )
-    if record.trace_id is not None and record.trace_context is not None:
-        structlog.contextvars.bind_contextvars(
-            trace_id=record.trace_id, span_id=record.trace_context["traceparent"][36:52]
-        )
+    spans.current_outcome(True, **{"expbridge.event.id": accepted.event_id})
     traced = f" (trace {record.trace_id})" if record.trace_id else ""
     if record.status == "scheduled" and record.not_before is not None:
         return ephemeral(
             f"Scheduled `{record.type}` for {record.target} at "
             f"{utc_text(record.not_before)}: event {accepted.event_id}{traced}. "
             f"`{command.command} cancel {accepted.event_id}` cancels it."
-        )
+        ), "scheduled"
     return ephemeral(
         f"Queued `{record.type}` for {record.target}: event {accepted.event_id}{traced}. "
         "The outcome will be posted here."
-    )
+    ), "queued"

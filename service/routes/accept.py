@@ -20,7 +20,7 @@ from multidict import CIMultiDict
 from opentelemetry.context import Context
 from redis.exceptions import RedisError
 
-from expbridge.config.accept_span import SpanRecorder
+from expbridge.config.accept_span import SpanRecorder, refused_span
 from expbridge.config.logging import info_line_writer, scrub_text
 from expbridge.config.tracing import TRACE_FIELDS, context_from, tracing_on
 from expbridge.events.record import utcnow
@@ -125,18 +125,21 @@ class AcceptRoute:
         """One request, whatever happens: an answer (problem+json for every error), one count,
         one log line."""
         started = time.perf_counter()
+        started_ns = time.time_ns() if self.traced else 0
         line: dict[str, Any] = {"method": request.method, "path": request.path}
-        noted: list[str | None] = [None, None]  # the type and source, as they are learnt
+        # The type and source as they are learnt, and whether the accept (and its span) began.
+        noted: list[str | None] = [None, None, None]
         replayed = False
+        problem: Problem | None = None
         try:
             submitted = await self._accept(request, noted)
-        except Problem as problem:
-            response = problem.response()
+        except Problem as refusal:
+            problem = refusal
         except web.HTTPException as exc:  # 413 from aiohttp's own body limit
-            response = problem_for_http_exception(exc).response()
+            problem = problem_for_http_exception(exc)
         except RedisError as error:
             log.warning("redis trouble", error=describe_redis_error(error))
-            response = redis_unavailable(error).response()
+            problem = redis_unavailable(error)
         except ConnectionError:
             # The client went away (mid-body): nothing to answer, no fault.
             self.metrics.event_received(noted[0], noted[1], CLIENT_CLOSED_REQUEST, False)
@@ -145,8 +148,8 @@ class AcceptRoute:
             raise
         except Exception:
             log.exception("unhandled error", **line)
-            response = Problem(500, "Internal error", "the request could not be handled").response()
-        else:
+            problem = Problem(500, "Internal error", "the request could not be handled")
+        if problem is None:
             record = submitted.record
             replayed = submitted.replayed
             response = self._accepted(submitted)
@@ -157,6 +160,10 @@ class AcceptRoute:
             if record.trace_id is not None and record.trace_context is not None:
                 line["trace_id"] = record.trace_id
                 line["span_id"] = record.trace_context["traceparent"][36:52]
+        else:
+            response = problem.response()
+            if noted[2] is None:  # refused before the accept (whose span says how it failed)
+                self._trace_refused(request, started_ns, problem)
         if noted[1] is not None:
             line["source"] = noted[1]
         status = response.status
@@ -165,6 +172,13 @@ class AcceptRoute:
         line["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
         self.request_line("request", line)
         return response
+
+    def _trace_refused(self, request: web.Request, started_ns: int, problem: Problem) -> None:
+        parent = context_from(request.headers)
+        if self.traced or parent is not None:
+            refused_span(
+                self.span_recorder, SPAN_NAME, parent, started_ns, problem.status, problem.slug
+            )
 
     async def _accept(self, request: web.Request, noted: list[str | None]) -> Submitted:
         headers = request.headers
@@ -197,6 +211,7 @@ class AcceptRoute:
             trace_parent=parent,
             span_recorder=self.span_recorder,
         )
+        noted[2] = "accepting"
         try:
             return await submit(
                 self.acceptor,

@@ -73,6 +73,20 @@ async def test_one_trace_from_the_post_to_the_provider(
             f"{bridge.url}/v1/chatops/slack", data=body, headers=signed_headers(body)
         ) as response:
             answer = (await response.json())["text"]
+        # Every command has its span, and so has a request refused before an accept.
+        for text in ("status qonversion:exp_t4", "help"):
+            body = slash_command(text, f"{bridge.url}/nowhere")
+            async with bridge.session.post(
+                f"{bridge.url}/v1/chatops/slack", data=body, headers=signed_headers(body)
+            ) as response:
+                assert response.status == 200
+        refused = ("6" * 32, "7" * 16)
+        async with bridge.session.post(
+            f"{bridge.url}/v1/events",
+            json=start("exp_t1"),
+            headers={"Authorization": "Bearer wrong", "traceparent": traceparent(*refused)},
+        ) as response:
+            assert response.status == 401
         records = [await bridge.finished(e["id"]) for e in (plain, first, in_binary)]
         assert [r["status"] for r in records] == ["succeeded"] * 3, records
         await receiver.wait_for("attempt experiment.start", 5)
@@ -82,8 +96,15 @@ async def test_one_trace_from_the_post_to_the_provider(
     # The status records carry the producers' trace ids; the Slack answer its own.
     assert [r["trace_id"] for r in records] == [producer[0], structured[0], binary[0]]
     assert "trace_context" not in records[0]
-    slack_trace = one([s for s in receiver.spans if s.name == "slack /exp"]).trace_id
-    assert f"(trace {slack_trace})" in answer
+    commands = {s.attributes["expbridge.slack.verb"]: s for s in receiver.named("slack /exp")}
+    assert {
+        verb: (s.kind, s.attributes["expbridge.slack.result"]) for verb, s in commands.items()
+    } == {
+        "start": ("server", "queued"),
+        "status": ("server", "listed"),
+        "help": ("server", "help"),
+    }
+    assert f"(trace {commands['start'].trace_id})" in answer
 
     # Ingress: the accept span continues the producer's span.
     accepts = {s.trace_id: s for s in receiver.named("POST /v1/events")}
@@ -94,6 +115,11 @@ async def test_one_trace_from_the_post_to_the_provider(
             "server",
             "expbridge-ingress",
         )
+    # The refused request: its status code and problem, a client's error (not the server's).
+    refusal = accepts[refused[0]]
+    assert refusal.parent_span_id == refused[1] and refusal.status_code == 0
+    assert refusal.attributes["http.response.status_code"] == 401
+    assert refusal.attributes["expbridge.problem"] == "unauthorized"
     # The transport's header lost to the extension; the replay was a request of its own trace.
     assert "9" * 32 not in accepts and "5" * 32 in accepts
     assert accepts["5" * 32].attributes["expbridge.idempotent_replay"] is True
@@ -133,8 +159,8 @@ async def test_one_trace_from_the_post_to_the_provider(
     assert received == [traceparent(producer[0], r.span_id) for r in requests]
 
     # The Slack command's event continues the command's trace.
-    slack_span = one(receiver.named("slack /exp"))
-    assert one(receiver.children(slack_span)).name == "attempt experiment.start"
+    assert one(receiver.children(commands["start"])).name == "attempt experiment.start"
+    assert receiver.children(commands["status"]) == receiver.children(commands["help"]) == []
 
     # Log lines carry the active span's ids.
     attempt_lines = [x for x in lines if x.get("event") == "job attempt"]
