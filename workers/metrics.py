@@ -6,6 +6,8 @@ served by `workers.metrics_server` on EXPBRIDGE_WORKER__METRICS_PORT.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from expbridge.events.record import EventRecord, utcnow
@@ -31,6 +33,9 @@ TIME_TO_TERMINAL_BUCKETS = (
 UPSTREAM_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
+Metric = TypeVar("Metric", Counter, Histogram)
+
+
 def provider_of(record: EventRecord) -> str:
     """The provider half of the ordering key (`qonversion:exp_1` → `qonversion`)."""
     provider, sep, _ = record.target.partition(":")
@@ -40,6 +45,9 @@ def provider_of(record: EventRecord) -> str:
 class WorkerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # Label children looked up once: `labels()` takes a lock and builds its key on every
+        # call, several times per event (bench/worker_throughput.py).
+        self._children: dict[tuple[Any, ...], Any] = {}
         self.jobs = Counter(
             "expbridge_jobs",
             "Job attempts by outcome: succeeded, retrying or dead",
@@ -100,12 +108,19 @@ class WorkerMetrics:
             registry=self.registry,
         )
 
+    def _child(self, metric: Metric, *labels: str) -> Metric:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def job_finished(self, record: EventRecord) -> None:
         """The attempt ended the event: succeeded or dead."""
         provider = provider_of(record)
-        self.jobs.labels(record.type, provider, record.status).inc()
+        self._child(self.jobs, record.type, provider, record.status).inc()
         elapsed_s = max((utcnow() - record.started_at).total_seconds(), 0.0)
-        self.time_to_terminal.labels(record.type, provider, record.status).observe(elapsed_s)
+        self._child(self.time_to_terminal, record.type, provider, record.status).observe(elapsed_s)
         if record.status == "dead":
             reason = record.last_error.kind if record.last_error is not None else "unknown"
             self.dead_letters.labels(record.type, provider, reason).inc()
@@ -124,5 +139,5 @@ class WorkerMetrics:
         self, provider: str, operation: str, status_class: str, duration_s: float
     ) -> None:
         """An `UpstreamObserver` (workers/providers/http.py)."""
-        self.upstream_requests.labels(provider, operation, status_class).inc()
-        self.upstream_duration.labels(provider, operation, status_class).observe(duration_s)
+        self._child(self.upstream_requests, provider, operation, status_class).inc()
+        self._child(self.upstream_duration, provider, operation, status_class).observe(duration_s)

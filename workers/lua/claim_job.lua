@@ -9,4 +9,5 @@ local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
 redis.call('PSETEX', KEYS[1], ARGV[3], '1')
 if #KEYS < 4 then return {score, false, false} end
-return {score, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
+local read = redis.call('MGET', KEYS[3], KEYS[4])
+return {score, read[1], read[2]}
