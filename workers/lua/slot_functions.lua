@@ -15,14 +15,15 @@ local function acquire_slot(tat_key, penalty_key, slots_key, breaker_key, interv
   local now = now_ms()
   local open_until = tonumber(redis.call('HGET', breaker_key, 'open_until') or '0')
   if open_until > now then return {open_until - now, 'circuit_open', 0} end
-  local penalty = tonumber(redis.call('GET', penalty_key) or '0')
+  local penalty_and_tat = redis.call('MGET', penalty_key, tat_key)  -- one read for both
+  local penalty = tonumber(penalty_and_tat[1] or '0')
   if penalty > now then return {penalty - now, 'rate_limited', 0} end
   -- Leases past their expiry (a killed worker's) are dropped only when they would count.
   if redis.call('ZCARD', slots_key) >= max_concurrency then
     redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
     if redis.call('ZCARD', slots_key) >= max_concurrency then return {25, 'concurrency', 0} end
   end
-  local tat = tonumber(redis.call('GET', tat_key) or '0')
+  local tat = tonumber(penalty_and_tat[2] or '0')
   if tat < now then tat = now end
   local wait = tat - now - tolerance_ms
   if wait > 0 then return {wait, 'rate', 0} end

@@ -9,8 +9,9 @@ if ARGV[6] == '1' then
   redis.call('PEXPIRE', KEYS[5], ARGV[5])
   redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 else
+  -- (Not in the dead index: an event leaves it only by a replay, requeue_dead.lua, which
+  -- takes it out.)
   redis.call('DEL', KEYS[5])
-  redis.call('ZREM', KEYS[4], ARGV[1])
 end
 -- The line's head and the one behind it, in one read.
 local first = redis.call('LRANGE', KEYS[2], 0, 1)
