@@ -2,7 +2,8 @@
 # Builds the Dockerfile with a real Docker daemon and runs the image in every role, in private
 # loopback-only network namespaces: web, worker and sandbox side by side (read-only, non-root, no
 # capabilities) with one event end to end; each role judged by the image's own HEALTHCHECK,
-# a worker alone too, and unhealthy once its health key is gone; `run` all in one with its
+# a worker alone too, and unhealthy once its health key is gone; the console's pages (/ui) from
+# the read-only web container, signed in with curl and a cookie jar; `run` all in one with its
 # embedded Redis under /tmp (and one clear line without a writable /tmp); no pip or setuptools.
 # For a Debian machine where we are root, with no Docker daemon and no access to the public image
 # registry: it installs docker.io and debootstrap from Debian, starts dockerd without bridge or
@@ -101,7 +102,10 @@ C="--network=container:eb-net $SAFE $HC $REDIS_ENV"
 # shellcheck disable=SC2086
 docker run -d --name eb-sandbox $C $IMG sandbox >/dev/null
 # shellcheck disable=SC2086
-docker run -d --name eb-web $C -e EXPBRIDGE_SOURCES='{"ci":{"token":"ci-token-123"}}' $IMG >/dev/null
+ADMIN_TOKEN=ci-admin-token-0123456789
+# shellcheck disable=SC2086
+docker run -d --name eb-web $C -e EXPBRIDGE_SOURCES='{"ci":{"token":"ci-token-123"}}' \
+  -e EXPBRIDGE_ADMIN_TOKEN="$ADMIN_TOKEN" $IMG >/dev/null
 # shellcheck disable=SC2086
 docker run -d --name eb-worker $C $IMG worker >/dev/null
 for _ in $(seq 30); do $IN curl -fsS http://127.0.0.1:8080/readyz >/dev/null 2>&1 && break; sleep 1; done
@@ -114,9 +118,48 @@ for c in eb-web eb-worker eb-sandbox; do wait_health $c healthy; done
 docker exec eb-worker expbridge worker --check
 $IN curl -fsS -o /dev/null -H 'Content-Type: application/json' http://127.0.0.1:8090/_sandbox/seed \
   -d '{"qonversion":{"experiments":[{"id":"exp_demo","name":"Demo","alias_id":"demo_paywall","status":"draft"}]}}'
-docker run --rm --network=container:eb-net --read-only $IMG send experiment.start \
-  --target qonversion:exp_demo --token ci-token-123 --wait --timeout 30 | grep -q '"status": "succeeded"'
-echo "event succeeded"
+sent=$(docker run --rm --network=container:eb-net --read-only $IMG send experiment.start \
+  --target qonversion:exp_demo --token ci-token-123 --wait --timeout 30)
+grep -q '"status": "succeeded"' <<<"$sent"
+EVENT_ID=$(sed -n 's/.*"id": "\(evt_[0-9a-f]*\)".*/\1/p' <<<"$sent" | head -1)
+[ -n "$EVENT_ID" ]
+echo "event $EVENT_ID succeeded"
+
+step "the console (/ui) from the read-only image: sign in with a cookie jar, every page"
+UI=http://127.0.0.1:8080/ui
+JAR="$W/console.jar"
+ui_get() {  # PATH MARKER: 200 and the marker in the page
+  local body code
+  body=$($IN curl -sS -b "$JAR" -c "$JAR" -o - -w '\n%{http_code}' "$UI$1")
+  code=${body##*$'\n'}; body=${body%$'\n'*}
+  [ "$code" = 200 ] || { echo "GET /ui$1: $code"; docker logs eb-web 2>&1 | tail -20; exit 1; }
+  grep -qF -- "$2" <<<"$body" || { echo "GET /ui$1: no '$2' in the page"; exit 1; }
+  echo "GET /ui$1: 200, '$2'"
+}
+form_token() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1; }
+signin=$($IN curl -sS -c "$JAR" "$UI/signin")
+code=$($IN curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" -c "$JAR" "$UI/signin" \
+  --data-urlencode "csrf=$(form_token <<<"$signin")" --data-urlencode token=not-the-token)
+[ "$code" = 401 ] || { echo "a wrong token: $code, not 401"; exit 1; }
+signin=$($IN curl -sS -b "$JAR" -c "$JAR" "$UI/signin")
+location=$($IN curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -b "$JAR" -c "$JAR" \
+  "$UI/signin" --data-urlencode "csrf=$(form_token <<<"$signin")" \
+  --data-urlencode "token=$ADMIN_TOKEN")
+[ "$location" = "303 $UI/events" ] || { echo "signing in: '$location'"; exit 1; }
+ui_get /events '<h1>Events</h1>'
+ui_get "/events?status=succeeded" "$EVENT_ID"
+ui_get "/events/$EVENT_ID" 'step qonversion.set_status'
+ui_get /dead-letters '<h1>Dead letters</h1>'
+ui_get /rules '<h1>Rules in force</h1>'
+ui_get /providers '<h1>Providers and queue</h1>'
+ui_get /static/console.css 'body'
+ui_get /static/console.js 'addEventListener'
+# Signed out: the pages lead to the sign-in form again.
+csrf=$($IN curl -sS -b "$JAR" "$UI/events" | form_token)
+$IN curl -sS -o /dev/null -b "$JAR" -c "$JAR" "$UI/signout" --data-urlencode "csrf=$csrf"
+code=$($IN curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -b "$JAR" "$UI/events")
+[ "$code" = "303 $UI/signin" ] || { echo "signed out, /ui/events: '$code'"; exit 1; }
+echo "console: every page served from the read-only image"
 
 step "a worker alone: healthy by the image's health check, unhealthy without its own health key"
 IN2=$(netns eb-net2); start_redis "$IN2" redis2

@@ -58,7 +58,10 @@ async def scan_index(
     until_ms: int | None = None,
     keep: Callable[[EventRecord], bool] = lambda _: True,
     max_scanned: int = MAX_SCANNED,
+    status: str | None = None,
 ) -> Page:
+    """Records of the index, newest first, that `keep` keeps; with `status`, a record whose
+    stored status is another is passed over without being parsed."""
     position = decode_cursor(cursor) if cursor else None
     upper: int | str = until_ms if until_ms is not None else "+inf"
     if position is not None:
@@ -85,6 +88,8 @@ async def scan_index(
                 last = (score, event_id)
                 if raw is None:  # expired record: drop it from the index after the scan
                     expired.append(event_id)
+                    continue
+                if status is not None and stored_status(raw) not in (None, status):
                     continue
                 record = parse_record(raw)
                 if record is not None and keep(record):
@@ -141,6 +146,7 @@ async def event_page(
         until_ms=_ms(wanted.until),
         keep=wanted.keeps,
         max_scanned=max_scanned,
+        status=wanted.status,
     )
 
 
@@ -152,12 +158,19 @@ STATUS_MARK = b'"status":"'
 STATUSES = frozenset(EventStatus.__args__)  # type: ignore[attr-defined]
 
 
-def _status_of(raw: bytes) -> str | None:
+def stored_status(raw: bytes) -> str | None:
+    """The record's status found without parsing it; None when it is not found that way."""
     start = raw.find(STATUS_MARK) + len(STATUS_MARK)
     if start >= len(STATUS_MARK):
         status = raw[start : raw.find(b'"', start)].decode("ascii", "replace")
         if status in STATUSES:
             return status
+    return None
+
+
+def _status_of(raw: bytes) -> str | None:
+    if (status := stored_status(raw)) is not None:
+        return status
     record = parse_record(raw)  # one bad record never fails the count
     return record.status if record is not None else None
 
@@ -198,4 +211,5 @@ async def dead_letter_page(
         since_ms=_ms(since),
         until_ms=_ms(until),
         keep=lambda r: r.status == "dead" and event_type in (None, r.type),
+        status="dead",
     )

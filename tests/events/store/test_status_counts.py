@@ -1,4 +1,4 @@
-"""Counting stored events by status (the console's counts) against a real Redis: the fast
+"""Counting and listing stored events by status (the console's counts, ?status=) against a real Redis: the fast
 read of each record's own status, nested statuses never mistaken for it, odd records read the
 long way, unreadable ones left out, and the time range."""
 
@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from expbridge.events import keys
 from expbridge.events.record import EventRecord, StepRecord, utcnow
-from expbridge.events.store.listing import status_counts
+from expbridge.events.store.listing import EventFilter, event_page, status_counts
 
 
 def stored(n: int, status: str, **fields: object) -> EventRecord:
@@ -57,5 +57,9 @@ async def test_counts_each_records_own_status(redis_url: str) -> None:
         assert counts == {"succeeded": 2, "dead": 1, "queued": 1, "retrying": 1}
         recent = await status_counts(redis, since=now - timedelta(minutes=1))
         assert recent == {"succeeded": 2, "dead": 1}
+        # Listing by status passes over the others unparsed, and parses what it cannot tell.
+        for status, wanted in [("succeeded", {1, 2}), ("retrying", {5}), ("running", set())]:
+            page = await event_page(redis, EventFilter(status=status), limit=10)
+            assert {int(r.id.removeprefix("evt_"), 16) for r in page.records} == wanted
     finally:
         await redis.aclose()
