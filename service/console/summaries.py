@@ -3,10 +3,11 @@ for a few seconds.
 
 Counting by status reads every stored record's status, and an error share reads the latest
 1,000 records: tens of milliseconds on an idle machine, hundreds on a loaded one, and growing
-with the records kept. So each is computed at most once per FRESH_S per process, whoever asks;
-a value up to STALE_S old is answered at once while a newer one is computed in the background
-(the page says "as of" when). Only the first page after start-up, or after a quiet minute,
-waits for it. Nothing is written to Redis: the workers' cost per event is unchanged.
+with the records kept. So each is computed at most once per FRESH_S per process, whoever asks.
+A value up to STALE_S old is answered if a newer one, computed meanwhile, is not ready within
+WAIT_S (the page says "as of" when). Only the first page after start-up, or after a quiet
+minute, waits for the whole computation. Nothing is written to Redis: the workers' cost per
+event is unchanged.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from expbridge.events.record import utcnow
 log = structlog.get_logger("expbridge.console")
 FRESH_S = 5.0
 STALE_S = 60.0
+# How long a page with a stale value waits for the newer one before it shows the stale one.
+WAIT_S = 0.1
 # Distinct keys kept (time ranges asked for): the least recently computed go first.
 MAX_KEYS = 64
 
@@ -41,10 +44,15 @@ class Summary:
 
 class SummaryCache:
     def __init__(
-        self, fresh_s: float = FRESH_S, stale_s: float = STALE_S, max_keys: int = MAX_KEYS
+        self,
+        fresh_s: float = FRESH_S,
+        stale_s: float = STALE_S,
+        wait_s: float = WAIT_S,
+        max_keys: int = MAX_KEYS,
     ) -> None:
         self.fresh_s = fresh_s
         self.stale_s = stale_s
+        self.wait_s = wait_s
         self.max_keys = max_keys
         self.kept: OrderedDict[Hashable, Summary] = OrderedDict()
         self.computing: dict[Hashable, asyncio.Task[Summary]] = {}
@@ -60,7 +68,10 @@ class SummaryCache:
             task.add_done_callback(self._forget(key))
             self.computing[key] = task
         if kept is not None and age < self.stale_s:
-            return kept  # the newer value is on its way
+            try:  # a newer value soon, or the stale one (the newer is on its way)
+                return await asyncio.wait_for(asyncio.shield(task), self.wait_s)
+            except TimeoutError:
+                return kept
         # One computation for every page waiting for it; a page that goes away does not end it.
         return await asyncio.shield(task)
 

@@ -1,6 +1,6 @@
-"""Counting and listing stored events by status (the console's counts, ?status=) against a real Redis: the fast
-read of each record's own status, nested statuses never mistaken for it, odd records read the
-long way, unreadable ones left out, and the time range."""
+"""Counting and listing stored events by status (the console's counts, ?status=) against a
+real Redis: the fast read of each record's own status, nested statuses never mistaken for it,
+odd records read the long way, unreadable ones left out, and the time range."""
 
 from __future__ import annotations
 

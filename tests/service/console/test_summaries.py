@@ -32,16 +32,24 @@ async def test_one_computation_for_pages_asking_together_and_while_fresh() -> No
     assert (await cache.get("other", compute)).value == 2  # another key, its own value
 
 
-async def test_a_stale_value_is_answered_at_once_and_refreshed_behind() -> None:
-    cache, compute = SummaryCache(fresh_s=0.05, stale_s=10), Counter(delay_s=0.2)
+async def test_a_stale_value_is_answered_soon_and_refreshed_behind() -> None:
+    cache = SummaryCache(fresh_s=0.05, stale_s=10, wait_s=0.02)
+    compute = Counter(delay_s=0.2)
     assert (await cache.get("k", compute)).value == 1
     await asyncio.sleep(0.1)  # no longer fresh
     started = asyncio.get_running_loop().time()
     stale = await cache.get("k", compute)
-    assert stale.value == 1 and asyncio.get_running_loop().time() - started < 0.1
+    assert stale.value == 1 and asyncio.get_running_loop().time() - started < 0.15
     await asyncio.sleep(0.3)  # the refresh has finished
     assert (await cache.get("k", compute)).value == 2
     await cache.close()
+
+
+async def test_a_newer_value_ready_in_time_is_shown_instead_of_the_stale_one() -> None:
+    cache, compute = SummaryCache(fresh_s=0.01, stale_s=10, wait_s=1), Counter(delay_s=0.01)
+    assert (await cache.get("k", compute)).value == 1
+    await asyncio.sleep(0.05)
+    assert (await cache.get("k", compute)).value == 2
 
 
 async def test_too_old_waits_for_a_new_value() -> None:
