@@ -11,7 +11,7 @@ from typing import Any
 from expbridge.config.settings import Settings
 from expbridge.events.record import AttemptRecord, EventRecord, StepRecord
 from expbridge.service.console.timeline import timeline
-from tests.conftest import running_ingress
+from tests.conftest import Ingress, running_ingress
 from tests.helpers import add_fault, run_worker_burst, seed_experiment, start_event
 from tests.service.console.browser import running_worker, until_status
 from tests.service.console.session import browser_like, sign_in
@@ -126,3 +126,22 @@ def test_marks_are_in_the_order_they_happened() -> None:
     ]
     assert entries[4].detail["duration"] == "0.250 s"
     assert entries[1].tone == "bad" and entries[3].tone == "wait"
+
+
+async def test_cancel_is_offered_for_a_scheduled_event(ingress: Ingress) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    when = later.isoformat(timespec="seconds").replace("+00:00", "Z")
+    response = await ingress.post_event(start_event("exp_t", not_before=when))
+    event_id = (await response.json())["id"]
+    assert (await ingress.get_record(event_id))["status"] == "scheduled"
+    async with browser_like() as client:
+        csrf = await sign_in(ingress, client)
+        async with client.get(ingress.url(f"/ui/events/{event_id}")) as r:
+            page = await r.text()
+        assert "takes effect (scheduled)" in page
+        assert f'action="/ui/events/{event_id}/cancel"' in page
+        async with client.post(
+            ingress.url(f"/ui/events/{event_id}/cancel"), data={"csrf": csrf}
+        ) as r:
+            assert "Cancelled: the event left its line." in await r.text()
+    assert (await ingress.get_record(event_id))["status"] == "cancelled"
