@@ -156,12 +156,10 @@ def main() -> None:
     cpu_us: dict[str, list[float]] = {mode: [] for mode in results}
     try:
         with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
-            for _ in range(options.rounds):
-                for mode, env in (
-                    ("off", base_env),
-                    ("in-process", in_process_env),
-                    ("otlp", on_env),
-                ):
+            modes = (("off", base_env), ("in-process", in_process_env), ("otlp", on_env))
+            for n in range(options.rounds):
+                # The order alternates, so a neighbour's burst does not always hit one mode.
+                for mode, env in modes if n % 2 == 0 else tuple(reversed(modes)):
                     before = received(receiver_url)["bytes"]
                     process, port = start_server("expbridge", redis_server.url, env)
                     url = f"http://127.0.0.1:{port}/v1/events"
@@ -179,9 +177,10 @@ def main() -> None:
         receiver.terminate()
         receiver.wait()
     generator = "wrk" if shutil.which("wrk") else "python"
+    load_average = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(
         f"load: {generator}, {options.connections} connections, {options.seconds:g} s each, "
-        f"{options.rounds} alternating rounds"
+        f"{options.rounds} alternating rounds; load average {load_average}"
     )
     rps = {}
     for mode, rounds in results.items():
@@ -189,8 +188,9 @@ def main() -> None:
         p99 = statistics.median(r.p99_ms for r in rounds)
         each = " ".join(f"{r.rps:.0f}" for r in rounds)
         cpu = statistics.median(cpu_us[mode])
+        cpus = " ".join(f"{c:.0f}" for c in cpu_us[mode])
         print(
-            f"{mode:10s}  median {rps[mode]:7.0f} req/s (rounds: {each})  "
+            f"{mode:10s}  median {rps[mode]:7.0f} req/s (rounds: {each}; CPU {cpus} us)  "
             f"p99 {p99:6.2f} ms  server CPU {cpu:5.0f} us/request  "
             f"OTLP bytes exported {exported[mode]}"
         )
