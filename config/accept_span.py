@@ -219,10 +219,11 @@ def refused_span(
     start_ns: int,
     status_code: int,
     problem: str,
-) -> None:
+) -> SpanContext | None:
     """A request refused before an event was accepted (401, 415, 422, 503, …): a server span
     with its status code and problem; a 5xx is an error (the HTTP semantic conventions' rule
-    for servers: a 4xx is the client's, not the server's). Tracing on, or a trace sent in."""
+    for servers: a 4xx is the client's, not the server's). Tracing on, or a trace sent in.
+    The span's context, for the request's log line (None: no span)."""
     attributes: dict[str, Any] = {
         "http.response.status_code": status_code,
         "expbridge.problem": problem,
@@ -234,12 +235,13 @@ def refused_span(
     if recorder is not None:
         context, parent_context = recorder.start(name, parent)
         recorder.end(name, context, parent_context, start_ns, attributes, status)
-        return
+        return context
     if parent is None and not tracing_on():
-        return
+        return None
     span = TRACER.start_span(
         name, context=parent, kind=SpanKind.SERVER, attributes=attributes, start_time=start_ns
     )
     if status_code >= 500:
         span.set_status(status)
     span.end()
+    return span.get_span_context()

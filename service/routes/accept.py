@@ -18,6 +18,7 @@ import structlog
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 from opentelemetry.context import Context
+from opentelemetry.trace import SpanContext
 from redis.exceptions import RedisError
 
 from expbridge.config.accept_span import SpanRecorder, refused_span
@@ -163,7 +164,10 @@ class AcceptRoute:
         else:
             response = problem.response()
             if noted[2] is None:  # refused before the accept (whose span says how it failed)
-                self._trace_refused(request, started_ns, problem)
+                span = self._trace_refused(request, started_ns, problem)
+                if span is not None and span.is_valid:
+                    line["trace_id"] = format(span.trace_id, "032x")
+                    line["span_id"] = format(span.span_id, "016x")
         if noted[1] is not None:
             line["source"] = noted[1]
         status = response.status
@@ -173,12 +177,15 @@ class AcceptRoute:
         self.request_line("request", line)
         return response
 
-    def _trace_refused(self, request: web.Request, started_ns: int, problem: Problem) -> None:
+    def _trace_refused(
+        self, request: web.Request, started_ns: int, problem: Problem
+    ) -> SpanContext | None:
         parent = context_from(request.headers)
-        if self.traced or parent is not None:
-            refused_span(
-                self.span_recorder, SPAN_NAME, parent, started_ns, problem.status, problem.slug
-            )
+        if not self.traced and parent is None:
+            return None
+        return refused_span(
+            self.span_recorder, SPAN_NAME, parent, started_ns, problem.status, problem.slug
+        )
 
     async def _accept(self, request: web.Request, noted: list[str | None]) -> Submitted:
         headers = request.headers
