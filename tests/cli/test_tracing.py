@@ -122,9 +122,7 @@ async def test_one_trace_from_the_post_to_the_provider(
     assert refusal.attributes["expbridge.problem"] == "unauthorized"
     # Its log line names that span, as every line does while a span is active.
     refused_lines = [x for x in lines if x.get("status") == 401 and x.get("event") == "request"]
-    assert [(x["trace_id"], x["span_id"]) for x in refused_lines] == [
-        (refused[0], refusal.span_id)
-    ]
+    assert [(x["trace_id"], x["span_id"]) for x in refused_lines] == [(refused[0], refusal.span_id)]
     # The transport's header lost to the extension; the replay was a request of its own trace.
     assert "9" * 32 not in accepts and "5" * 32 in accepts
     assert accepts["5" * 32].attributes["expbridge.idempotent_replay"] is True
