@@ -3,8 +3,9 @@ events/store/connection.py); a job whose FINISH dispatched the next event of its
 that job to this worker at once instead of leaving it for the next poll — so one line runs
 event after event without a poll period between them (bench/worker_throughput.py); a job is
 claimed in one script instead of arq's four round trips, the script reading the event's
-record for the job at the same time (lua/claim_job.lua), and a job that FINISH ended is not
-finished again by arq (FINISH did arq's finish_job work in the same script,
+record for the job at the same time (lua/claim_job.lua) — and the job's own first read, arq's
+run_job's MULTI GET INCR EXPIRE EXEC, which run_job then takes from the claim — and a job that
+FINISH ended is not finished again by arq (FINISH did arq's finish_job work in the same script,
 lua/before_finish.lua). A round trip costs the worker ~40 µs of CPU and Redis ~14 µs.
 
 The claim is arq 0.28's `start_jobs` (pinned in pyproject.toml; check it when moving the pin)
@@ -12,7 +13,10 @@ with the WATCH / EXISTS / ZSCORE / MULTI PSETEX EXEC sequence made one atomic sc
 already in progress, gone from the queue or deferred is skipped as arq skips it. The record
 read with the claim is what the job's own read would find: once the in-progress key is set,
 nothing but this job changes an event's record (a cancel answers 409, a replay needs the event
-dead, the sweeper leaves a head with a job in progress alone).
+dead, the sweeper leaves a head with a job in progress alone). The job's read is arq's: the job
+and its try count (the try counter incremented, its TTL renewed) taken atomically with the
+in-progress key, as arq takes them just after it; run_job finds them in place of its pipeline
+(the first thing it does, through `self.pool`: `_ClaimedRead`).
 
 The hand-over goes through arq's own `start_jobs`: the in-progress key, the job's try count
 and its timeout are arq's as for a polled job, so a worker killed with the job running leaves
@@ -23,13 +27,15 @@ it instead; arq's in-progress check lets only one of them run it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 from collections.abc import Callable
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 
 from arq import Worker
+from arq.connections import ArqRedis
 from arq.utils import timestamp_ms
 from redis.commands.core import AsyncScript
 
@@ -42,6 +48,14 @@ CLAIM_JOB = files("expbridge.workers").joinpath("lua", "claim_job.lua").read_tex
 # An event's record and dispatch counter as the claim read them (None: not read with it).
 Prefetched = tuple[bytes | None, bytes | None]
 TakePrefetched = Callable[[str], Prefetched | None]
+# The job and its try number as the claim read them, for arq's run_job.
+JobRead = tuple[bytes | None, int]
+# arq's run_job renews the try counter's TTL to this (arq 0.28, arq/worker.py).
+ARQ_RETRY_TTL_S = 88400
+# Set in a job's task while its claim's read waits for run_job's first pipeline.
+_CLAIMED_READ: contextvars.ContextVar[JobRead | None] = contextvars.ContextVar(
+    "claimed_read", default=None
+)
 
 # Where jobs find the hand-over and the records read with their claims in arq's ctx
 # (workers/worker.py puts them in the jobs' deps).
@@ -60,6 +74,7 @@ class BridgeWorker(Worker):
         self._handoffs: set[asyncio.Task[None]] = set()
         self._closing = False
         self._prefetched: dict[str, Prefetched] = {}
+        self._job_reads: dict[str, JobRead] = {}
         self._claim: AsyncScript | None = None
         self.ctx[HANDOFF] = self.take_next
         self.ctx[PREFETCHED] = self.take_prefetched
@@ -87,12 +102,18 @@ class BridgeWorker(Worker):
             self.job_counter += 1
             job_id = job_id_b.decode()
             event_id = keys.event_of_job(job_id)
-            claim_keys = [keys.arq_in_progress(job_id), self.queue_name]
+            claim_keys = [
+                keys.arq_in_progress(job_id),
+                self.queue_name,
+                keys.arq_job(job_id),
+                keys.arq_retry(job_id),
+            ]
             if event_id is not None:
                 claim_keys += [keys.event(event_id), keys.dispatch_counter(event_id)]
             try:
                 claimed = await claim(
-                    keys=claim_keys, args=[job_id, timestamp_ms(), in_progress_ms]
+                    keys=claim_keys,
+                    args=[job_id, timestamp_ms(), in_progress_ms, ARQ_RETRY_TTL_S],
                 )
             except BaseException:
                 self._release_sem_dec_counter_on_complete()
@@ -101,15 +122,33 @@ class BridgeWorker(Worker):
                 self._release_sem_dec_counter_on_complete()
                 log.debug("job %s already running elsewhere", job_id)
                 continue
-            score, record, counter = claimed
+            score, job, job_try, record, counter = claimed
+            if not self.allow_abort_jobs:  # else run_job's pipeline also reads the abort set
+                self._job_reads[job_id] = (job or None, int(job_try))
             if event_id is not None:
                 self._prefetched[job_id] = (record, counter)
             task = self.loop.create_task(self.run_job(job_id, int(float(score))))
             task.add_done_callback(functools.partial(self._job_ended, job_id))
             self.tasks[job_id] = task
 
+    async def run_job(self, job_id: str, score: int) -> None:
+        read = self._job_reads.pop(job_id, None)
+        if read is not None:
+            _CLAIMED_READ.set(read)  # this task's own context: taken by its first pipeline
+        await super().run_job(job_id, score)
+
+    @property
+    def pool(self) -> ArqRedis:
+        pool = cast(ArqRedis, self._pool)
+        read = _CLAIMED_READ.get()
+        if read is None:
+            return pool
+        _CLAIMED_READ.set(None)
+        return cast(ArqRedis, _ClaimedRead(pool, read))
+
     def _job_ended(self, job_id: str, _: object) -> None:
         self._prefetched.pop(job_id, None)  # arq may end a job before it runs (expired, ...)
+        self._job_reads.pop(job_id, None)
         self._finished_by_script.discard(job_id)
         self._release_sem_dec_counter_on_complete()
 
@@ -163,3 +202,38 @@ class BridgeWorker(Worker):
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await super().close()
+
+
+class _ClaimedRead:
+    """The pool as run_job's first use of it sees it: its pipeline (GET job, INCR and EXPIRE
+    of the try counter) answers what the claim read; everything else is the pool's."""
+
+    def __init__(self, pool: ArqRedis, read: JobRead) -> None:
+        self._pool = pool
+        self._read = read
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+    def pipeline(self, transaction: bool = True) -> _ReadPipeline:
+        return _ReadPipeline(self._read)
+
+
+class _ReadPipeline:
+    def __init__(self, read: JobRead) -> None:
+        self._read = read
+
+    async def __aenter__(self) -> _ReadPipeline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    def get(self, *args: Any) -> None:
+        """run_job's commands are queued here as on a pipeline; the claim ran them."""
+
+    incr = expire = get
+
+    async def execute(self) -> list[Any]:
+        job, job_try = self._read
+        return [job, job_try, True]
