@@ -19,8 +19,8 @@ from aiohttp import web
 
 from expbridge.events.store.approvals import APPROVE, DENY
 from expbridge.service import app_keys as keys
+from expbridge.service.chatops.verify import verified_body
 from expbridge.service.problems import Problem
-from expbridge.service.validation import read_body
 
 log = structlog.get_logger("expbridge.chatops")
 routes = web.RouteTableDef()
@@ -104,11 +104,7 @@ async def _decide(app: web.Application, click: Click) -> list[dict[str, Any]]:
 @routes.post("/v1/chatops/slack/interactions")
 async def slack_interaction(request: web.Request) -> web.Response:
     app = request.app
-    verifier = app[keys.SLACK_VERIFIER]
-    if verifier is None:
-        raise Problem(404, "Not found", "Slack ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET")
-    body = await read_body(request)
-    await verifier.verify(request.headers, body)
+    body = await verified_body(request)
     click = parse_click(body)
     structlog.contextvars.bind_contextvars(source="slack", slack_user=click.user_id)
     refusal = app[keys.SETTINGS].slack.refusal_for(click.response_url)

@@ -20,9 +20,14 @@ from expbridge.config.tracing import context_from
 from expbridge.service import app_keys as keys
 from expbridge.service.chatops import commands
 from expbridge.service.chatops.commands import ACTIONS, SOURCE, ephemeral
-from expbridge.service.chatops.verify import USAGE, SlashCommand, help_text, parse_command
+from expbridge.service.chatops.verify import (
+    USAGE,
+    SlashCommand,
+    help_text,
+    parse_command,
+    verified_body,
+)
 from expbridge.service.problems import Problem
-from expbridge.service.validation import read_body
 
 log = structlog.get_logger("expbridge.chatops")
 routes = web.RouteTableDef()
@@ -33,12 +38,7 @@ BARE = ("scheduled",)
 
 @routes.post("/v1/chatops/slack")
 async def slack_command(request: web.Request) -> web.Response:
-    app = request.app
-    verifier = app[keys.SLACK_VERIFIER]
-    if verifier is None:
-        raise Problem(404, "Not found", "Slack ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET")
-    body = await read_body(request)
-    await verifier.verify(request.headers, body)
+    body = await verified_body(request)
     command = parse_command(body)
     structlog.contextvars.bind_contextvars(
         source=SOURCE,

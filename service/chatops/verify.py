@@ -9,11 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from aiohttp import web
 from redis.asyncio import Redis
 from slack_sdk.signature import SignatureVerifier
 
 from expbridge.events import keys
+from expbridge.service import app_keys
 from expbridge.service.auth import unauthorized
+from expbridge.service.problems import Problem
+from expbridge.service.validation import read_body
 
 WINDOW_S = 300
 # Seen signatures are remembered longer than the window, so a replay is refused until the
@@ -108,3 +112,14 @@ def help_text(command: str) -> str:
         f"• `{command} help`: this list\n"
         "The outcome of start, pause and stop is posted here when it is known."
     )
+
+
+async def verified_body(request: web.Request) -> bytes:
+    """The body of a request Slack signed (both Slack routes): 404 while ChatOps is off, 401
+    unless the signature holds."""
+    verifier = request.app[app_keys.SLACK_VERIFIER]
+    if verifier is None:
+        raise Problem(404, "Not found", "Slack ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET")
+    body = await read_body(request)
+    await verifier.verify(request.headers, body)
+    return body
