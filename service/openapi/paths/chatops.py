@@ -10,6 +10,14 @@ from expbridge.service.openapi.route_doc import (
     problems,
 )
 
+# Both routes are signed alike (service/chatops/verify.py).
+SIGNED_HEADERS = {
+    "X-Slack-Request-Timestamp": "unix seconds, within 5 minutes of now",
+    "X-Slack-Signature": "v0=<hex HMAC-SHA256 of v0:timestamp:body>",
+}
+UNSIGNED = "missing or bad signature, stale timestamp, or a replayed request"
+CHATOPS_OFF = "ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET is unset"
+
 ROUTE_DOCS: tuple[RouteDoc, ...] = (
     RouteDoc(
         "POST",
@@ -27,10 +35,7 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         security=(SLACK,),
         body=answers.SlackCommandForm,
         body_media_type="application/x-www-form-urlencoded",
-        headers={
-            "X-Slack-Request-Timestamp": "unix seconds, within 5 minutes of now",
-            "X-Slack-Signature": "v0=<hex HMAC-SHA256 of v0:timestamp:body>",
-        },
+        headers=SIGNED_HEADERS,
         replies={
             200: Reply(
                 "the answer Slack shows the user: the queued event's id, a status, help, or "
@@ -44,8 +49,8 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
                 413,
                 503,
                 s400="response_url is not on an allowed host (EXPBRIDGE_SLACK__ALLOWED_HOSTS)",
-                s401="missing or bad signature, stale timestamp, or a replayed request",
-                s404="ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET is unset",
+                s401=UNSIGNED,
+                s404=CHATOPS_OFF,
                 s503="Redis unreachable: nothing was queued",
             ),
         },
@@ -66,10 +71,7 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
         security=(SLACK,),
         body=answers.SlackInteractionForm,
         body_media_type="application/x-www-form-urlencoded",
-        headers={
-            "X-Slack-Request-Timestamp": "unix seconds, within 5 minutes of now",
-            "X-Slack-Signature": "v0=<hex HMAC-SHA256 of v0:timestamp:body>",
-        },
+        headers=SIGNED_HEADERS,
         replies={
             200: Reply("taken; what happened is posted to the click's response_url"),
             **problems(
@@ -79,8 +81,8 @@ ROUTE_DOCS: tuple[RouteDoc, ...] = (
                 413,
                 s400="not a block_actions payload, an unknown action, or a response_url not on "
                 "an allowed host",
-                s401="missing or bad signature, stale timestamp, or a replayed request",
-                s404="ChatOps is off: EXPBRIDGE_SLACK__SIGNING_SECRET is unset",
+                s401=UNSIGNED,
+                s404=CHATOPS_OFF,
             ),
         },
     ),
