@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,13 @@ from tests.helpers import (
     qonversion_experiment,
     queued_jobs,
     run_worker_burst,
-    sandbox_call,
     sandbox_requests,
     sandbox_state,
     seed_sandbox,
 )
-from tests.workers.providers.convert.seed import BASELINE, EXPERIENCE, GOAL, PROJECT, VARIANT, seed
+from tests.workers.providers.convert.seed import EXPERIENCE, GOAL, PROJECT
+from tests.workers.rules.reports import days_ago
+from tests.workers.rules.reports import seed_reports as seed_rule_reports
 
 WHEN = {"min_runtime_days": 7, "min_visitors_per_variation": 500, "chance_to_win_at_least": 0.95}
 RULES = [
@@ -67,47 +67,9 @@ QONVERSION = {
 }
 
 
-def days_ago(days: float) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)
-
-
 async def seed_reports(sandbox_url: str) -> None:
-    experiments, groups = [], []
-    for eid, (days, _, _) in QONVERSION.items():
-        experiments.append(
-            {"id": eid, "name": eid, "status": "active", "started_at": days_ago(days).isoformat()}
-        )
-        groups += [
-            {"id": f"{eid}_a", "experiment_id": eid, "name": "A", "is_control": True, "weight": 50},
-            {"id": f"{eid}_b", "experiment_id": eid, "name": "B", "weight": 50},
-        ]
-    convert = seed(experience_status="active", start_time=int(days_ago(10).timestamp()))
-    await seed_sandbox(
-        sandbox_url, qonversion={"experiments": experiments, "groups": groups}, convert=convert
-    )
-    for eid, (_, (a_users, a_conv), (b_users, b_conv)) in QONVERSION.items():
-        numbers = {
-            f"{eid}_a": {"users": a_users, "conversions": a_conv},
-            f"{eid}_b": {"users": b_users, "conversions": b_conv},
-        }
-        body = {"provider": "qonversion", "experiment_id": eid, "groups": numbers}
-        await sandbox_call(sandbox_url, "POST", "/_sandbox/reports", body)
-    variations = {
-        BASELINE: {"visitors": 2000, "conversions": 200},
-        VARIANT: {"visitors": 2000, "conversions": 250},
-    }
-    await sandbox_call(
-        sandbox_url,
-        "POST",
-        "/_sandbox/reports",
-        {
-            "provider": "convert",
-            "project_id": PROJECT,
-            "experience_id": EXPERIENCE,
-            "goal_id": GOAL,
-            "variations": variations,
-        },
-    )
+    groups = {eid: (days, (50, 50), a, b) for eid, (days, a, b) in QONVERSION.items()}
+    await seed_rule_reports(sandbox_url, groups, convert=((2000, 200), (2000, 250)))
 
 
 @pytest.fixture

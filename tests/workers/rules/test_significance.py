@@ -6,7 +6,6 @@ to decide on a sample ratio mismatch, which a rule may act on itself."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,9 @@ from expbridge.config.settings import Settings
 from expbridge.workers.rules.schedule import evaluate_scheduled_rules
 from expbridge.workers.worker import worker_deps
 from tests.conftest import ADMIN_TOKEN, Ingress, running_ingress
-from tests.helpers import qonversion_experiment, run_worker_burst, sandbox_call, seed_sandbox
-from tests.workers.providers.convert.seed import BASELINE, EXPERIENCE, GOAL, PROJECT, VARIANT, seed
+from tests.helpers import qonversion_experiment, run_worker_burst
+from tests.workers.providers.convert.seed import EXPERIENCE, GOAL, PROJECT, VARIANT
+from tests.workers.rules.reports import seed_reports as seed_rule_reports
 
 GUARDS = {"min_runtime_days": 7, "min_visitors_per_variation": 1000}
 WINNERS = [
@@ -74,53 +74,9 @@ QONVERSION = {
 }
 
 
-def days_ago(days: float) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)
-
-
 async def seed_reports(sandbox_url: str) -> None:
-    experiments, groups = [], []
-    for eid, ((w_a, w_b), _, _) in QONVERSION.items():
-        experiments.append(
-            {"id": eid, "name": eid, "status": "active", "started_at": days_ago(10).isoformat()}
-        )
-        groups += [
-            {
-                "id": f"{eid}_a",
-                "experiment_id": eid,
-                "name": "A",
-                "is_control": True,
-                "weight": w_a,
-            },
-            {"id": f"{eid}_b", "experiment_id": eid, "name": "B", "weight": w_b},
-        ]
-    convert = seed(experience_status="active", start_time=int(days_ago(10).timestamp()))
-    await seed_sandbox(
-        sandbox_url, qonversion={"experiments": experiments, "groups": groups}, convert=convert
-    )
-    for eid, (_, (a_users, a_conv), (b_users, b_conv)) in QONVERSION.items():
-        numbers = {
-            f"{eid}_a": {"users": a_users, "conversions": a_conv},
-            f"{eid}_b": {"users": b_users, "conversions": b_conv},
-        }
-        body = {"provider": "qonversion", "experiment_id": eid, "groups": numbers}
-        await sandbox_call(sandbox_url, "POST", "/_sandbox/reports", body)
-    variations = {
-        BASELINE: {"visitors": 10000, "conversions": 1000},
-        VARIANT: {"visitors": 10000, "conversions": 1250},
-    }
-    await sandbox_call(
-        sandbox_url,
-        "POST",
-        "/_sandbox/reports",
-        {
-            "provider": "convert",
-            "project_id": PROJECT,
-            "experience_id": EXPERIENCE,
-            "goal_id": GOAL,
-            "variations": variations,
-        },
-    )
+    groups = {eid: (10, weights, a, b) for eid, (weights, a, b) in QONVERSION.items()}
+    await seed_rule_reports(sandbox_url, groups, convert=((10000, 1000), (10000, 1250)))
 
 
 @pytest.fixture
