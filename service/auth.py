@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -17,8 +17,7 @@ from expbridge.service.problems import Problem
 WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """An authenticated source; `signed_id` is the webhook-id its signature covers, if any."""
 
     source: str

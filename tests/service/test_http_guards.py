@@ -106,6 +106,20 @@ async def test_half_a_header_and_a_slowloris_are_dropped(guarded: Ingress) -> No
     writer.close()
 
 
+async def test_the_header_deadline_counts_from_each_requests_first_byte(guarded: Ingress) -> None:
+    reader, writer = await connect(guarded.base_url)
+    # Whole requests for over twice the deadline: the connection is never cut off.
+    for _ in range(6):
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = await read_answer(reader)
+        assert answer is not None and answer.status == 200
+        await asyncio.sleep(0.2)
+    # Then half a request's headers: closed one deadline after its first byte, not sooner.
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ")
+    assert 0.4 <= await closed_within(reader, 3) < 1.5
+    writer.close()
+
+
 async def test_an_idle_keep_alive_connection_is_closed(guarded: Ingress) -> None:
     reader, writer = await connect(guarded.base_url)
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

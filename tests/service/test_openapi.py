@@ -11,8 +11,10 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from expbridge.events.catalog import CATALOG
+from expbridge.service.answers import AcceptedEvent
 from expbridge.service.openapi.document import event_schema_name
 from expbridge.service.openapi.paths import ROUTE_DOCS
+from expbridge.service.routes.accept import accepted_answer
 from tests.conftest import ADMIN_TOKEN, Ingress
 from tests.helpers import start_event
 
@@ -110,3 +112,13 @@ async def test_docs_page_renders_the_document_without_the_internet(ingress: Ingr
         page = await response.text()
     assert 'fetch("openapi.json")' in page
     assert not re.search(r"https?://|//cdn|<script[^>]+src=|<link[^>]+href=", page)
+
+
+@pytest.mark.parametrize("status", ["queued", "scheduled"])
+def test_the_accept_routes_202_body_is_the_accepted_event_model_byte_for_byte(status: str) -> None:
+    event_id, event_type = "evt_0195f3c2a1b4c7d8e9f0a1b2c3d4e5f6", "experiment.start"
+    links = {"self": f"/v1/events/{event_id}"}
+    model = AcceptedEvent.model_validate(
+        {"id": event_id, "status": status, "type": event_type, "links": links}
+    )
+    assert accepted_answer(event_id, event_type, status) == model.model_dump_json().encode()
