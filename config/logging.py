@@ -8,11 +8,12 @@ import re
 import sys
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import orjson
 import structlog
 
+from expbridge.config.log_stream import LoopTurnStream
 from expbridge.config.tracing import add_trace_ids
 
 SECRET_KEY_NAME = re.compile(r"token|secret|password|authorization|signature|api_key", re.I)
@@ -100,8 +101,9 @@ def _renderer(log_format: str) -> Any:
 class NamedWriteLogger(structlog.WriteLogger):
     """structlog's direct writer, with a name for the `logger` field like stdlib loggers."""
 
-    def __init__(self, name: str | None, file: TextIO) -> None:
-        super().__init__(file)
+    def __init__(self, name: str | None, file: LoopTurnStream) -> None:
+        # structlog's WriteLogger uses only a file's write and flush, which the stream has.
+        super().__init__(cast(TextIO, file))
         self.name = name or "expbridge"
 
 
@@ -109,7 +111,7 @@ class NamedWriteLoggerFactory:
     """structlog's logger factory: every logger writes to `stream`; `json` says how lines are
     rendered (read by `info_line_writer`)."""
 
-    def __init__(self, stream: TextIO, json: bool) -> None:
+    def __init__(self, stream: LoopTurnStream, json: bool) -> None:
         self.stream = stream
         self.json = json
 
@@ -183,6 +185,19 @@ def _not_an_arq_job_line(record: logging.LogRecord) -> bool:
     return not (isinstance(record.msg, str) and record.msg.startswith(ARQ_JOB_LINES))
 
 
+def _line_stream(stdout: TextIO) -> LoopTurnStream:
+    """The stream every line goes to: the one already configured when it is in front of the
+    same stdout (configure_logging may run again), else a new one."""
+    configured = structlog.get_config()["logger_factory"]
+    if isinstance(configured, NamedWriteLoggerFactory):
+        previous = configured.stream
+        if isinstance(previous, LoopTurnStream):
+            if previous.stream is stdout:
+                return previous
+            previous.close()
+    return LoopTurnStream(stdout)
+
+
 def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -193,7 +208,7 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
         redact_secrets,
     ]
     renderer = _renderer(log_format)
-    stream = sys.stdout
+    stream = _line_stream(sys.stdout)
     json_lines = isinstance(renderer, structlog.processors.JSONRenderer)
     # Our own lines are rendered and written directly (no LogRecord on the hot path); the
     # stdlib loggers of aiohttp and arq go through a ProcessorFormatter with the same chain.
@@ -218,7 +233,7 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(cast(TextIO, stream))  # (it too writes and flushes)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
