@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -58,6 +58,12 @@ class EventEnvelope(BaseModel):
     # Checked where the schedule-ahead limit is known (service/validation.py), so the 422 can
     # say what is wrong: not RFC 3339, no zone, or too far ahead.
     not_before: Any = Field(None, json_schema_extra=_SCHEDULE_SCHEMA)
+    # The field that schedules the event (a CloudEvent's is its extension attribute).
+    schedule_field: ClassVar[str] = "not_before"
+
+    def schedule(self) -> Any:
+        """The schedule field's value as sent (None: not scheduled)."""
+        return self.not_before
 
 
 class CloudEventEnvelope(EventEnvelope):
@@ -69,6 +75,10 @@ class CloudEventEnvelope(EventEnvelope):
     time: AwareDatetime | None = None
     # The extension attribute that schedules a CloudEvent (extension names have no `_`).
     notbefore: Any = Field(None, json_schema_extra=_SCHEDULE_SCHEMA)
+    schedule_field: ClassVar[str] = "notbefore"
+
+    def schedule(self) -> Any:
+        return self.notbefore
 
     @model_validator(mode="before")
     @classmethod

@@ -172,8 +172,7 @@ def not_before_of(envelope: EventEnvelope, now: datetime, max_ahead_s: float) ->
     """When the event takes effect, if it says: `not_before` beside `type` in JSON mode, the
     extension attribute `notbefore` of a CloudEvent. A 422 names the field when it is not an
     RFC 3339 time with a zone, or is further ahead than the limit."""
-    name = "notbefore" if isinstance(envelope, CloudEventEnvelope) else "not_before"
-    value = getattr(envelope, name, None)
+    name, value = envelope.schedule_field, envelope.schedule()
     if value is None:
         return None
     try:

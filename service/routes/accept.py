@@ -204,7 +204,7 @@ class AcceptRoute:
         noted[0] = envelope.type
         event = validate_event(envelope, self.aliases)
         not_before = None
-        if envelope.not_before is not None or getattr(envelope, "notbefore", None) is not None:
+        if envelope.schedule() is not None:
             not_before = not_before_of(envelope, utcnow(), self.settings.max_schedule_ahead_s)
         parent = trace_parent(request, raw, cloudevent)
         about = Submission(
