@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
-from opentelemetry.trace import SpanContext, SpanKind, StatusCode
+from opentelemetry.trace import DEFAULT_TRACE_STATE, SpanContext, SpanKind, StatusCode
 
 log = structlog.get_logger("expbridge.tracing")
 
@@ -46,8 +46,12 @@ _KINDS = {
 # the remote bit is set when it is. The W3C trace flags are not copied in (the SDK does not).
 _LOCAL = SpanFlags.SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK
 _REMOTE = _LOCAL | SpanFlags.SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK
-# A dictionary rather than `.value` (what the SDK uses, the same numbers): an enum's value is a
-# Python-level property, slower than the look-up.
+# Dictionaries rather than `.value` (what the SDK uses, the same numbers): an enum's value is a
+# Python-level property, slower than the look-up; and the usual member (a server span, an
+# unset status) is told by identity first, quicker still than hashing an enum.
+# (Members kept in names of their own: `SpanKind.SERVER` is itself a slow look-up.)
+_SERVER, _SDK_SERVER = ProtoSpan.SPAN_KIND_SERVER, SpanKind.SERVER
+_UNSET, _SDK_UNSET = ProtoStatus.STATUS_CODE_UNSET, StatusCode.UNSET
 _STATUS_CODES = {
     StatusCode.UNSET: ProtoStatus.STATUS_CODE_UNSET,
     StatusCode.OK: ProtoStatus.STATUS_CODE_OK,
@@ -114,15 +118,18 @@ def _fill_span(into: ProtoSpan, span: ReadableSpan) -> None:
     context: SpanContext = span.context
     into.trace_id = context.trace_id.to_bytes(16, "big")
     into.span_id = context.span_id.to_bytes(8, "big")
-    if context.trace_state:
-        into.trace_state = ",".join(f"{key}={value}" for key, value in context.trace_state.items())
+    trace_state = context.trace_state
+    # Most spans have the shared empty default: `is` spares TraceState's Python-level len().
+    if trace_state is not DEFAULT_TRACE_STATE and trace_state:
+        into.trace_state = ",".join(f"{key}={value}" for key, value in trace_state.items())
     parent = span.parent
     if parent is not None:
         into.parent_span_id = parent.span_id.to_bytes(8, "big")
     into.flags = _REMOTE if parent is not None and parent.is_remote else _LOCAL
     if span.name is not None:
         into.name = span.name
-    into.kind = _KINDS[span.kind]
+    kind = span.kind
+    into.kind = _SERVER if kind is _SDK_SERVER else _KINDS[kind]
     if span.start_time is not None:
         into.start_time_unix_nano = span.start_time
     if span.end_time is not None:
@@ -155,7 +162,9 @@ def _fill_span(into: ProtoSpan, span: ReadableSpan) -> None:
         proto_link.flags = _REMOTE if link.context.is_remote else _LOCAL
     if (status := span.status) is not None:
         proto_status = into.status
-        proto_status.code = _STATUS_CODES[status.status_code]  # set even when UNSET (0)
+        code = status.status_code
+        # Set even when UNSET (0): the status is present, as the SDK's.
+        proto_status.code = _UNSET if code is _SDK_UNSET else _STATUS_CODES[code]
         if status.description:
             proto_status.message = status.description
 
