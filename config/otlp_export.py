@@ -52,10 +52,9 @@ _KINDS = {
 # the remote bit is set when it is. The W3C trace flags are not copied in (the SDK does not).
 _LOCAL = SpanFlags.SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK
 _REMOTE = _LOCAL | SpanFlags.SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK
-# Dictionaries rather than `.value` (what the SDK uses, the same numbers): an enum's value is a
-# Python-level property, slower than the look-up; and the usual member (a server span, an
-# unset status) is told by identity first, quicker still than hashing an enum.
-# (Members kept in names of their own: `SpanKind.SERVER` is itself a slow look-up.)
+# Dictionaries rather than the SDK's `.value` (the same numbers; an enum's value is a slow
+# Python-level property), and the usual member told by identity first, quicker than hashing an
+# enum (kept in names of their own: even `SpanKind.SERVER` is a slow look-up).
 _SERVER, _SDK_SERVER = ProtoSpan.SPAN_KIND_SERVER, SpanKind.SERVER
 _UNSET, _SDK_UNSET = ProtoStatus.STATUS_CODE_UNSET, StatusCode.UNSET
 _STATUS_CODES = {
@@ -94,8 +93,8 @@ def _group(
     resource: Resource,
     scope: InstrumentationScope | None,
 ) -> Spans:
-    """The spans list of (resource, scope), made on its first span. Groups are found by
-    equality, as the SDK's dictionaries do: equal resources from distinct objects are one."""
+    """The spans of (resource, scope), made on its first span; found by equality, as the SDK's
+    dictionaries do (equal resources from distinct objects are one group)."""
     if (group := groups.get(resource)) is None:
         resource_spans = request.resource_spans.add()
         resource_spans.resource.SetInParent()  # the SDK always sets it, even when empty
@@ -209,11 +208,10 @@ class OtlpSpanExporter(OTLPSpanExporter):
     """The SDK's OTLP/HTTP protobuf exporter (it reads every OTEL_EXPORTER_OTLP_* setting:
     endpoint, headers, timeout, compression, certificates) with `encode_spans` above.
 
-    `export` is the SDK's (opentelemetry-exporter-otlp-proto-http 1.45) with only the encoder
-    replaced, so it uses what the SDK's constructor sets up, private to the SDK: `_shutdown`,
-    `_metrics` (the exporter's own metrics, when OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED),
-    `_max_request_size` and `_client` (which posts, retries and compresses). The SDK has no
-    public hook for the encoding; tests/config/test_otlp_export.py fails if those move."""
+    `export` does what the SDK's does (opentelemetry-exporter-otlp-proto-http 1.45) but encode,
+    so it uses what the SDK's constructor sets up, private to the SDK (it has no public hook
+    for the encoding): `_shutdown`, `_metrics` (the exporter's own metrics, when enabled),
+    `_max_request_size`, `_client` (posts, retries, compresses). The tests fail if they move."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._shutdown:
@@ -239,8 +237,7 @@ class OtlpSpanExporter(OTLPSpanExporter):
                     max_request_size=limit,
                 )
                 result.error = RequestPayloadTooLargeError(
-                    f"Serialized span request size {len(body)} bytes exceeds "
-                    f"max_request_size {limit} bytes."
+                    f"the encoded batch is {len(body)} bytes, over max_request_size {limit}"
                 )
                 return SpanExportResult.FAILURE
             sent = self._client.export(body)  # logs its own failures (status, reason)
