@@ -4,10 +4,10 @@ The batch processor's export runs in a thread of the ingress process, under its 
 µs the export spends encoding is a µs the accept path does not get. The SDK's encoder
 (`opentelemetry.exporter.otlp.proto.common.trace_encoder.encode_spans`) builds each message
 from keyword arguments, through a helper per field. Filling the same messages in place
-(`spans.add()`, then field by field) is 2.1-2.4x cheaper on the ingress's accept spans and 2.5-3x on
-the worker's attribute-heavy ones (bench/span_encoding.py); what is left is mostly reading the
-SDK's ReadableSpan through its public properties. `encode_spans` below gives the request the
-SDK's gives, field for field (tests/config/test_otlp_export.py compares them);
+(`spans.add()`, then field by field) is 2.1-2.4x cheaper on the ingress's accept spans and
+2.5-3x on the worker's attribute-heavy ones (bench/span_encoding.py); what is left is mostly
+reading the SDK's ReadableSpan through its public properties. `encode_spans` below gives the
+request the SDK's gives, field for field (tests/config/test_otlp_export.py compares them);
 `OtlpSpanExporter` is the SDK's `OTLPSpanExporter` with only the encoding swapped, so every
 OTEL_EXPORTER_OTLP_* setting is read by the SDK itself, as before.
 """
