@@ -4,7 +4,8 @@ OTEL_* set) and on with sampling 1.0, in alternating rounds side by side:
   in-process  every span recorded and batched by the SDK, then handed to an in-process
               exporter that drops it (the cost of our instrumentation and the SDK)
   otlp        every span exported over OTLP/HTTP (protobuf) to a receiver process on loopback
-              (adds the exporter's protobuf encoding, in the server's own process)
+              (adds the exporter's protobuf encoding, in the server's own process; the
+              encoder alone, ours against the SDK's: bench/span_encoding.py)
 Also the off path's own hooks, timed alone per request (what off costs at all).
 
     .venv/bin/python -m bench.tracing_overhead [--seconds 5] [--connections 32] [--rounds 3]

@@ -7,7 +7,8 @@ when off: what a producer sent is kept with the event and sent on to the provide
 
 When on, the SDK reads everything else itself: `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`,
 `OTEL_TRACES_SAMPLER(_ARG)`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_*` (headers, timeout, ...).
-Spans leave in batches over OTLP/HTTP (protobuf) from the `otlp` extra.
+Spans leave in batches over OTLP/HTTP (protobuf) from the `otlp` extra, through the SDK's
+exporter with our own encoder (config/otlp_export.py).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def configure_tracing(service_name: str, env: Mapping[str, str] = os.environ) ->
         log.warning("tracing off: only OTLP over http/protobuf is supported", protocol=protocol)
         return False
     try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from expbridge.config.otlp_export import OtlpSpanExporter
     except ImportError:
         log.warning(
             "tracing off: the OTLP exporter is not installed (pip install 'expbridge[otlp]')"
@@ -71,7 +72,9 @@ def configure_tracing(service_name: str, env: Mapping[str, str] = os.environ) ->
         resource = resource.merge(Resource({SERVICE_NAME: service_name}))
     # TracerProvider flushes its batches at interpreter exit (shutdown_on_exit).
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    # The SDK's OTLP/HTTP exporter with a cheaper encoder (config/otlp_export.py): the batch
+    # processor's thread encodes under this process's GIL, so its cost is the accept path's.
+    provider.add_span_processor(BatchSpanProcessor(OtlpSpanExporter()))
     trace.set_tracer_provider(provider)
     log.info("tracing on", service=resource.attributes.get(SERVICE_NAME), protocol=protocol)
     return True

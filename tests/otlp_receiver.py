@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,15 +38,27 @@ class ReceivedSpan:
 
 
 @dataclass
+class ReceivedExport:
+    """One POST as it came: its headers and its body (decompressed)."""
+
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
 class OtlpReceiver:
     spans: list[ReceivedSpan] = field(default_factory=list)
+    exports: list[ReceivedExport] = field(default_factory=list)
     server: TestServer | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    answer_status: int = 200  # what every POST is answered (a refusing collector: 400)
 
     async def _traces(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if request.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
+        body = await request.read()  # aiohttp undoes a Content-Encoding (gzip) itself
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        self.exports.append(ReceivedExport(headers, body))
+        if self.answer_status != 200:
+            return web.Response(status=self.answer_status, text="refused by the test receiver")
         export = ExportTraceServiceRequest.FromString(body)
         for resource_spans in export.resource_spans:
             resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
