@@ -1,0 +1,159 @@
+"""The accept path in CPU instructions per request: a steady ratio on a shared machine.
+
+On a shared 2-core virtual machine the time benchmarks (bench/accept_throughput.py,
+bench/tracing_overhead.py) move by a third between rounds minutes apart, with the neighbours'
+load. Instructions do not: each server runs under valgrind's callgrind, which counts the
+instructions its process (every thread) executes, whatever else the machine does. The same
+POST as the throughput bench is sent by an aiohttp client in its own process (32 at a time,
+a unique Idempotency-Key each); the count is zeroed after a warm-up and read after N
+requests. Two rounds of the same server agree to within about 1 % (the group commit's batch
+sizes follow the timing a little).
+
+What instructions leave out, so the time benchmarks stay the measure of record: the kernel's
+work (system calls: the socket writes and reads, the log line's write), and memory stalls,
+which make a garbage collection cost more time than its instructions say. Needs `valgrind`
+(Debian package valgrind); takes about 2 minutes per server.
+
+    .venv/bin/python -m bench.accept_instructions [--requests 1000] [--kinds bare,expbridge,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+
+from bench.accept_throughput import EVENT, TOKEN
+from bench.tracing_overhead import IN_PROCESS_TRACING, start_receiver
+from expbridge.cli.redis_server import RedisServer, free_port
+
+KINDS = ("bare", "expbridge", "expbridge-traced", "expbridge-otlp")
+WARM_UP = 300
+
+
+async def post_events(url: str, count: int, connections: int, first_key: int) -> None:
+    body = json.dumps(EVENT).encode()
+    keys = iter(range(first_key, first_key + count))
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+
+        async def one_connection() -> None:
+            for key in keys:
+                sent = {**headers, "Idempotency-Key": f"k{key}"}
+                async with session.post(url, data=body, headers=sent) as response:
+                    await response.read()
+                    if response.status != 202:
+                        raise RuntimeError(f"the server answered {response.status}")
+
+        await asyncio.gather(*(one_connection() for _ in range(connections)))
+
+
+def _total_instructions(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {dump}")
+
+
+def instructions_per_request(
+    kind: str, redis_url: str, requests: int, env: dict[str, str], tmp: Path
+) -> float:
+    server = "bare" if kind == "bare" else "expbridge"
+    port = free_port()
+    out = tmp / f"{kind}.callgrind"
+    process = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "bench.servers",
+            server,
+            str(port),
+            redis_url,
+            TOKEN,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 300  # start-up under valgrind is ~50 times slower
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{kind} did not start under valgrind") from None
+                time.sleep(0.5)
+        url = f"http://127.0.0.1:{port}/v1/events"
+        asyncio.run(post_events(url, WARM_UP, 32, 0))
+        subprocess.run(
+            ["callgrind_control", "--zero", str(process.pid)], check=True, stdout=subprocess.DEVNULL
+        )
+        asyncio.run(post_events(url, requests, 32, 10**6))
+        subprocess.run(
+            ["callgrind_control", "--dump", str(process.pid)], check=True, stdout=subprocess.DEVNULL
+        )
+        dumps = sorted(tmp.glob(f"{out.name}.*"))
+        if not dumps:
+            raise RuntimeError("callgrind wrote no dump")
+        return _total_instructions(dumps[-1]) / requests
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    options = parser.parse_args()
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        sys.exit("accept_instructions: needs valgrind (apt-get install valgrind)")
+    kinds = options.kinds.split(",")
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    base_env["PYTHONHASHSEED"] = "0"
+    counts: dict[str, float] = {}
+    receiver = None
+    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
+        try:
+            for kind in kinds:
+                env = dict(base_env)
+                if kind == "expbridge-traced":
+                    env[IN_PROCESS_TRACING] = "1"
+                elif kind == "expbridge-otlp":
+                    if receiver is None:
+                        receiver, receiver_url = start_receiver()
+                    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver_url
+                    env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+                counts[kind] = instructions_per_request(
+                    kind, redis_server.url, options.requests, env, Path(tmp)
+                )
+                print(f"  {kind:18s} {counts[kind]:10,.0f} instructions per request", flush=True)
+        finally:
+            if receiver is not None:
+                receiver.terminate()
+    if "bare" in counts and "expbridge" in counts:
+        ratio = counts["bare"] / counts["expbridge"]
+        print(f"accept instructions: bare / expbridge {ratio:.2f}x (throughput target >= 0.5x)")
+    for traced in ("expbridge-traced", "expbridge-otlp"):
+        if traced in counts and "expbridge" in counts:
+            extra = counts[traced] / counts["expbridge"] - 1
+            print(f"tracing instructions: {traced} vs expbridge {extra:+.1%} (target <= 10%)")
+
+
+if __name__ == "__main__":
+    main()
