@@ -92,6 +92,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.console_pages
 	$(BIN)/python -m bench.tracing_overhead
 	$(BIN)/python -m bench.span_encoding
+	$(BIN)/python -m bench.accept_instructions
 
 # The lifecycle rules' statistics simulated (bench/rules_simulation.py); fails if a target is missed.
 simulate: $(STAMP_DEV)
