@@ -71,7 +71,7 @@ MAX_BATCH = 256
 @dataclass
 class _Pending:
     keys: list[str]
-    args: list[str]
+    args: list[str | bytes]
     done: asyncio.Future[list[object]] = field(repr=False)
 
 
@@ -111,7 +111,7 @@ class Acceptor:
 
     def accept_args(
         self, record: EventRecord, idempotency_key: str | None, fingerprint: str, now_ms: int
-    ) -> list[str]:
+    ) -> list[str | bytes]:
         """ACCEPT's ARGV before the key layout (an approval's DECIDE runs on into ACCEPT)."""
         return [
             record.id,
@@ -124,7 +124,7 @@ class Acceptor:
             _due_ms(record),
         ]
 
-    def _submit(self, keys: list[str], args: list[str]) -> asyncio.Future[list[object]]:
+    def _submit(self, keys: list[str], args: list[str | bytes]) -> asyncio.Future[list[object]]:
         pending = _Pending(keys, args, asyncio.get_running_loop().create_future())
         self._pending.append(pending)
         if self._flusher is None or self._flusher.done():

@@ -26,7 +26,7 @@ def test_the_result_is_stored_in_its_step_and_read_back_at_the_top() -> None:
         ],
     )
     record.result = record.steps[-1].result
-    stored = record.stored_json()
+    stored = record.stored_json().decode()
     assert stored.count('"id":"e"') == 1 and ":null" not in stored.replace('"first":null', "")
     again = EventRecord.model_validate_json(stored)
     assert again.result == {"id": "e"}
