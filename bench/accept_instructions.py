@@ -104,11 +104,11 @@ def instructions_per_request(
         url = f"http://127.0.0.1:{port}/v1/events"
         asyncio.run(post_events(url, WARM_UP, 32, 0))
         subprocess.run(
-            ["callgrind_control", "--zero", str(process.pid)], check=True, stdout=subprocess.DEVNULL
+            ["callgrind_control", "--zero", str(process.pid)], check=True, capture_output=True
         )
         asyncio.run(post_events(url, requests, 32, 10**6))
         subprocess.run(
-            ["callgrind_control", "--dump", str(process.pid)], check=True, stdout=subprocess.DEVNULL
+            ["callgrind_control", "--dump", str(process.pid)], check=True, capture_output=True
         )
         dumps = sorted(tmp.glob(f"{out.name}.*"))
         if not dumps:
