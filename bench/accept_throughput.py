@@ -98,6 +98,7 @@ def main() -> None:
         f"{options.seconds:g} s per server, {options.rounds} rounds; cpus {os.cpu_count()}"
     )
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     p99s: list[float] = []
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
         for n in range(options.rounds):
@@ -117,6 +118,7 @@ def main() -> None:
                 )
             ours = results["expbridge"]
             ratios.append(ours.rps / results["bare"].rps)
+            cpu_ratios.append(cpu["bare"] / cpu["expbridge"])
             p99s.append(ours.p99_ms)
             print(
                 f"  expbridge / bare {ratios[-1]:.2f}x   "
@@ -125,7 +127,8 @@ def main() -> None:
     print(
         f"accept summary: expbridge / bare median {statistics.median(ratios):.2f}x "
         f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.5x), "
-        f"p99 median {statistics.median(p99s):.1f} ms (target <= 10 ms)"
+        f"p99 median {statistics.median(p99s):.1f} ms (target <= 10 ms); "
+        f"CPU per request, bare / expbridge, median {statistics.median(cpu_ratios):.2f}x"
     )
 
 
