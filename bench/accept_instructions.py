@@ -28,17 +28,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import aiohttp
 
-from bench.accept_throughput import EVENT, TOKEN
+from bench.accept_throughput import EVENT, TOKEN, start_server
 from bench.tracing_overhead import IN_PROCESS_TRACING, start_receiver
-from expbridge.cli.redis_server import RedisServer, free_port
+from expbridge.cli.redis_server import RedisServer
 
 KINDS = ("bare", "expbridge", "expbridge-traced", "expbridge-otlp")
 WARM_UP = 300
@@ -72,35 +69,11 @@ def instructions_per_request(
     kind: str, redis_url: str, requests: int, env: dict[str, str], tmp: Path
 ) -> float:
     server = "bare" if kind == "bare" else "expbridge"
-    port = free_port()
     out = tmp / f"{kind}.callgrind"
-    process = subprocess.Popen(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            "-m",
-            "bench.servers",
-            server,
-            str(port),
-            redis_url,
-            TOKEN,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    # Start-up under valgrind is ~50 times slower.
+    process, port = start_server(server, redis_url, env, under=valgrind, startup_s=300)
     try:
-        deadline = time.monotonic() + 300  # start-up under valgrind is ~50 times slower
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{kind} did not start under valgrind") from None
-                time.sleep(0.5)
         url = f"http://127.0.0.1:{port}/v1/events"
         asyncio.run(post_events(url, WARM_UP, 32, 0))
         subprocess.run(

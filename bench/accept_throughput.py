@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.load import LoadResult, python_load, wrk_load
@@ -39,15 +40,22 @@ KINDS = ("bare", "enqueue", "expbridge")
 
 
 def start_server(
-    kind: str, redis_url: str, env: dict[str, str] | None = None
+    kind: str,
+    redis_url: str,
+    env: dict[str, str] | None = None,
+    *,
+    under: Sequence[str] = (),
+    startup_s: float = 15,
 ) -> tuple[subprocess.Popen[bytes], int]:
+    """A bench server (bench/servers.py) ready on its port; `under` runs it under another
+    program (valgrind, for bench/accept_instructions.py)."""
     port = free_port()
-    args = [sys.executable, "-m", "bench.servers", kind, str(port), redis_url, TOKEN]
+    args = [*under, sys.executable, "-m", "bench.servers", kind, str(port), redis_url, TOKEN]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + startup_s
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
             return process, port
         except OSError:
             time.sleep(0.1)

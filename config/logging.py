@@ -144,8 +144,8 @@ def info_line_writer(name: str) -> LineWriter:
         fields["level"] = "info"
         fields["logger"] = name
         fields["timestamp"] = datetime.now(UTC)
+        # (no flush: the stream writes its lines at the end of the loop turn)
         stream.write(orjson.dumps(fields, option=_LINE_OPTIONS).decode())
-        stream.flush()
 
     return write
 
