@@ -25,13 +25,25 @@ class LoopTurnStream:
         self.stream = stream
         self._waiting: list[str] = []
         self._lock = threading.Lock()
+        # The loop last found running, and its thread: asyncio.get_running_loop() makes a
+        # getpid system call each time on Python 3.11, and most lines come from that loop.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         atexit.register(self.write_waiting)
 
-    def write(self, text: str) -> int:
+    def _running_loop(self) -> asyncio.AbstractEventLoop | None:
+        loop = self._loop
+        if loop is not None and self._loop_thread == threading.get_ident() and loop.is_running():
+            return loop  # a thread running a loop runs nothing outside it
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
+            return None
+        self._loop, self._loop_thread = loop, threading.get_ident()
+        return loop
+
+    def write(self, text: str) -> int:
+        loop = self._running_loop()
         with self._lock:
             self._waiting.append(text)
             first = len(self._waiting) == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import structlog
@@ -156,11 +156,13 @@ def with_direct_routes(routed: Handler, direct: dict[tuple[str, str], Handler]) 
     if not direct:
         return routed
 
-    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+    # A plain function handing on the handler's coroutine, which aiohttp awaits: no frame of
+    # its own to suspend and resume around every request's await.
+    def handle(request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
         route = direct.get((request.method, request.path))
         if route is None or hdrs.EXPECT in request.headers:
-            return await routed(request)  # type: ignore[arg-type]
-        return await route(request)  # type: ignore[arg-type]
+            return routed(request)  # type: ignore[arg-type]
+        return route(request)  # type: ignore[arg-type]
 
     return handle
 

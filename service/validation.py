@@ -45,20 +45,30 @@ def unprocessable(detail: str, errors: list[dict[str, str]]) -> Problem:
     return Problem(422, "Unprocessable event", detail, slug="validation", errors=errors)
 
 
-async def read_body(request: web.Request, settings: Settings | None = None) -> bytes:
-    """The request body: a 413 over `EXPBRIDGE_MAX_BODY_BYTES` (before reading it), a 408 when
-    it does not arrive in time. A body already all received (most are: they come with their
-    headers) is read without arming the timer."""
-    settings = settings or request.app[keys.SETTINGS]
+def received_body(request: web.Request, settings: Settings) -> bytes | None:
+    """The request body if all of it has come (most do, with their headers), else None (then
+    `read_body`); a 413 over `EXPBRIDGE_MAX_BODY_BYTES`, before reading it. A function, not a
+    coroutine, for the accept path."""
     limit = settings.max_body_bytes
     length = request.content_length
     if length is not None and length > limit:
         raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
     payload = request.content
-    if payload.is_eof():
-        body = payload.read_nowait()  # what came, without a coroutine per chunk
-        if len(body) > limit:  # chunked, so no Content-Length said it first
-            raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
+    if not payload.is_eof():
+        return None
+    body = payload.read_nowait()  # what came, without a coroutine per chunk
+    if len(body) > limit:  # chunked, so no Content-Length said it first
+        raise Problem(413, "Payload too large", f"the body is over the limit of {limit} bytes")
+    return body
+
+
+async def read_body(request: web.Request, settings: Settings | None = None) -> bytes:
+    """The request body: a 413 over `EXPBRIDGE_MAX_BODY_BYTES` (before reading it), a 408 when
+    it does not arrive in time. A body already all received is read without arming the
+    timer."""
+    settings = settings or request.app[keys.SETTINGS]
+    body = received_body(request, settings)
+    if body is not None:
         return body
     timeout = settings.http.body_read_timeout_s
     try:

@@ -68,11 +68,15 @@ class QueueUnavailable(SubmitError):
 MAX_BATCH = 256
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
+    """One event waiting for the next group commit: its own KEYS and ARGV of ACCEPT_MANY."""
+
     keys: list[str]
     args: list[str | bytes]
-    done: asyncio.Future[list[object]] = field(repr=False)
+    idempotency_key: str | None
+    fingerprint: str
+    done: asyncio.Future[Accepted] = field(repr=False)
 
 
 class Acceptor:
@@ -81,33 +85,47 @@ class Acceptor:
         self.scripts = QueueScripts(redis, settings.queue_name)
         self.idempotency_ttl_ms = settings.idempotency_ttl_s * 1000
         self.job_expiry_ms = settings.job_expiry_ms
+        # ACCEPT_MANY's KEYS and ARGV that are the same for every event of a run.
+        self._run_keys = [settings.queue_name, redis_keys.EVENT_INDEX, redis_keys.SCHEDULED]
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()
 
-    async def accept(
+    def accept(
         self, record: EventRecord, idempotency_key: str | None, fingerprint: str
-    ) -> Accepted:
+    ) -> asyncio.Future[Accepted]:
+        """Accept `record` in the next group commit: a future its run resolves, not a
+        coroutine (one frame less to suspend and resume on the accept path). Raises
+        IdempotencyInFlight at once; the future, QueueUnavailable's cause or
+        IdempotencyConflict."""
+        if idempotency_key is not None and idempotency_key in self._in_flight:
+            raise IdempotencyInFlight
+        event_id = record.id
+        pending = _Pending(
+            [
+                idempotency_key or redis_keys.NO_IDEMPOTENCY,
+                redis_keys.event(event_id),
+                redis_keys.order(record.target),
+                redis_keys.dispatch_counter(event_id),
+            ],
+            [
+                event_id,
+                record.stored_json(),
+                fingerprint,
+                "1" if idempotency_key else "0",
+                _due_ms(record),
+            ],
+            idempotency_key,
+            fingerprint,
+            asyncio.get_running_loop().create_future(),
+        )
         if idempotency_key is not None:
-            if idempotency_key in self._in_flight:
-                raise IdempotencyInFlight
-            self._in_flight.add(idempotency_key)
-        try:
-            now_ms = int(time.time() * 1000)
-            keys = self.scripts.accept_keys(
-                idempotency_key or redis_keys.NO_IDEMPOTENCY, record.id, record.target
-            )
-            args = self.accept_args(record, idempotency_key, fingerprint, now_ms)
-            status, prior = await self._submit(keys, args)  # (a future: one await layer less)
-        finally:
-            if idempotency_key is not None:
-                self._in_flight.discard(idempotency_key)
-        if status == 1:
-            return Accepted(record.id, replayed=False)
-        first = orjson.loads(prior)  # type: ignore[arg-type]
-        if first["fingerprint"] != fingerprint:
-            raise IdempotencyConflict
-        return Accepted(first["event_id"], replayed=True)
+            self._in_flight.add(idempotency_key)  # until its run settles it (_settle)
+        self._pending.append(pending)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        # No shield needed: aiohttp does not cancel handlers, and _settle skips done futures.
+        return pending.done
 
     def accept_args(
         self, record: EventRecord, idempotency_key: str | None, fingerprint: str, now_ms: int
@@ -124,30 +142,46 @@ class Acceptor:
             _due_ms(record),
         ]
 
-    def _submit(self, keys: list[str], args: list[str | bytes]) -> asyncio.Future[list[object]]:
-        pending = _Pending(keys, args, asyncio.get_running_loop().create_future())
-        self._pending.append(pending)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        # No shield needed: aiohttp does not cancel handlers, and _flush skips done futures.
-        return pending.done
-
     async def _flush(self) -> None:
         script = self.scripts.accept_many
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            keys = [key for item in batch for key in item.keys]
-            args = [arg for item in batch for arg in item.args]
+            keys = self._run_keys.copy()
+            args: list[str | bytes] = [
+                str(self.idempotency_ttl_ms),
+                str(int(time.time() * 1000)),
+                str(self.job_expiry_ms),
+            ]
+            for item in batch:
+                keys += item.keys
+                args += item.args
             try:  # (redis-py's script call loads the script again if Redis lost it)
                 results = await script(keys, args)
             except Exception as error:  # Redis unreachable or refusing: no event gets a 202
                 for item in batch:
-                    if not item.done.done():
-                        item.done.set_exception(error)
+                    self._settle(item, None, error)
                 continue
             for item, result in zip(batch, results, strict=True):
-                if not item.done.done():
-                    item.done.set_result(result)
+                self._settle(item, result, None)
+
+    def _settle(self, item: _Pending, result: list[object] | None, error: Exception | None) -> None:
+        if item.idempotency_key is not None:
+            self._in_flight.discard(item.idempotency_key)
+        done = item.done
+        if done.done():  # its request went away
+            return
+        if result is None:
+            done.set_exception(error or RuntimeError("no answer from ACCEPT_MANY"))
+            return
+        status, prior = result
+        if status == 1:
+            done.set_result(Accepted(str(item.args[0]), replayed=False))
+            return
+        first = orjson.loads(prior)  # type: ignore[arg-type]
+        if first["fingerprint"] != item.fingerprint:
+            done.set_exception(IdempotencyConflict())
+        else:
+            done.set_result(Accepted(first["event_id"], replayed=True))
 
     async def close(self) -> None:
         if self._flusher is not None:

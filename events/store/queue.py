@@ -46,8 +46,6 @@ ACCEPT_MANY = (
     + "end\n"
     + lua("accept_many.lua")
 )
-# What ACCEPT_MANY takes per event.
-ACCEPT_KEYS, ACCEPT_ARGS = 7, 8
 FINISH = _script("finish.lua")
 REQUEUE_DEAD = _script("requeue_dead.lua")
 CANCEL = _script("cancel.lua")

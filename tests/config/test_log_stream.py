@@ -59,6 +59,26 @@ def test_outside_a_loop_a_line_leaves_at_once() -> None:
     stream.close()
 
 
+def test_after_its_loop_ends_a_line_leaves_at_once_and_a_new_loop_batches_its_own() -> None:
+    """The stream remembers the loop it last found running: once that loop has ended, a line
+    from its thread is written at once, and the next loop's lines wait for that loop's turn."""
+    stdout = RecordedWrites()
+    stream = LoopTurnStream(stdout)
+
+    async def turn(text: str) -> int:
+        stream.write(text)
+        waiting = len(stdout.writes)
+        await asyncio.sleep(0)
+        return waiting
+
+    assert asyncio.run(turn("first loop\n")) == 0
+    stream.write("between loops\n")
+    assert stdout.writes == ["first loop\n", "between loops\n"]
+    assert asyncio.run(turn("second loop\n")) == 2  # waited for the second loop's turn
+    assert stdout.writes[2:] == ["second loop\n"]
+    stream.close()
+
+
 async def test_another_threads_line_comes_after_the_lines_waiting() -> None:
     stdout = RecordedWrites()
     stream = LoopTurnStream(stdout)

@@ -4,8 +4,10 @@ record unchanged (the result shown at the top, nulls included)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from expbridge.config.settings import Settings
@@ -58,3 +60,45 @@ async def test_a_finished_event_is_stored_without_nulls_and_with_its_result_once
     assert all(None not in step.values() for step in stored["steps"])
     assert "null" not in raw and raw.count('"result"') == 1
     assert EventRecord.model_validate_json(raw).result == shown["result"]
+
+
+def _validated_bytes(record: EventRecord) -> bytes:
+    """What pydantic's serializer stores for `record` (stored_json's slow path)."""
+    exclude = {"result", "failed_attempts"} if not record.failed_attempts else {"result"}
+    return record.__pydantic_serializer__.to_json(record, exclude_none=True, exclude=exclude)
+
+
+PLAIN_RECORDS = [
+    {"data": {"target": {"provider": "qonversion", "experiment_id": "exp_1"}}},
+    {
+        "status": "scheduled",
+        "not_before": datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "producer_id": "p-1",
+        "time": datetime(2026, 12, 1, 10, 0, 0, 123000, tzinfo=timezone(timedelta(hours=2))),
+        "data": {"target": {"provider": "convert", "experience_id": 7}, "note": 'é ✓ "q"'},
+        "reply_to": "https://hooks.slack.com/x",
+        "trace_id": "0af7651916cd43dd8448eb211c80319c",
+        "trace_context": {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b71-01"},
+    },
+    {"data": {"f": 1e-7, "g": 1.5e300, "n": None, "deep": [{"x": [None, 2, 0.5]}], "b": True}},
+    {"data": {"big": 2**64}},  # beyond what orjson writes: the slow path
+]
+
+
+@pytest.mark.parametrize("fields", PLAIN_RECORDS)
+def test_a_new_events_record_is_stored_as_pydantic_would_store_it(fields: dict[str, Any]) -> None:
+    """A record of plain values takes orjson's path: the same bytes, read back the same."""
+    now = datetime.now(UTC)
+    rest = {k: v for k, v in fields.items() if k != "data"}
+    common = {"id": "evt_1", "type": "experiment.start", "source": "s", "target": "q:e"}
+    trusted = EventRecord.trusted(now, now, fields["data"], **common, **rest)
+    validated = EventRecord(received_at=now, updated_at=now, **common, **fields)
+    assert trusted == validated
+    assert trusted.stored_json() == _validated_bytes(validated)
+    assert EventRecord.model_validate_json(trusted.stored_json()) == validated
+
+
+def test_a_trusted_record_takes_only_the_models_fields() -> None:
+    now = datetime.now(UTC)
+    with pytest.raises(TypeError, match="colour"):
+        EventRecord.trusted(now, now, {}, id="e", type="t", source="s", target="q", colour="red")

@@ -85,3 +85,20 @@ async def test_accept_survives_redis_losing_its_script_cache(
     assert response.status == 202
     assert await stored_event_count(settings) == 1
     assert await queued_jobs(settings) == 1
+
+
+async def test_a_json_requests_ce_headers_are_not_part_of_the_request(
+    ingress: Ingress, settings: Settings
+) -> None:
+    """Only CloudEvents binary mode reads `ce-` headers (its attributes: in its fingerprint,
+    tests/service/test_trace_context.py); on a JSON event they are not the event, so a retry
+    that differs only in them replays the first answer."""
+    first = await ingress.post_event(
+        start_event("exp_1"), headers={"Idempotency-Key": "order-44", "ce-subject": "a"}
+    )
+    again = await ingress.post_event(
+        start_event("exp_1"), headers={"Idempotency-Key": "order-44", "ce-subject": "b"}
+    )
+    assert (first.status, again.status) == (202, 202)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await stored_event_count(settings) == 1
