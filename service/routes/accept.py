@@ -262,7 +262,10 @@ class AcceptRoute:
     def _accepted(submitted: Submitted) -> web.Response:
         event_id = submitted.event_id
         # A plain dict: the response copies it into its own CIMultiDict anyway.
-        headers = {hdrs.CONTENT_TYPE: "application/json", hdrs.LOCATION: f"{PATH}/{event_id}"}
+        headers: dict[str, str] = {
+            hdrs.CONTENT_TYPE: "application/json",
+            hdrs.LOCATION: f"{PATH}/{event_id}",
+        }
         if submitted.replayed:
             headers["Idempotent-Replayed"] = "true"
         record = submitted.record
