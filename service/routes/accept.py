@@ -129,7 +129,8 @@ class AcceptRoute:
         one log line."""
         started = time.perf_counter()
         started_ns = time.time_ns() if self.traced else 0
-        line: dict[str, Any] = {"method": request.method, "path": request.path}
+        # (the route's own method and path: it is only ever handed those requests)
+        line: dict[str, Any] = {"method": "POST", "path": PATH}
         # The type and source as they are learnt, and whether the accept (and its span) began.
         noted: list[str | None] = [None, None, None]
         replayed = False
