@@ -6,9 +6,10 @@ One `IngressMetrics` per app, with its own registry (no module-level collectors)
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Collection, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.core import CounterMetricFamily, Metric
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -42,18 +43,55 @@ class RedisCounts:
         yield family
 
 
-class IngressMetrics:
+Facts = tuple[str | None, str | None, int, bool]  # a request's type, source, status, replay
+Labels = tuple[str, str, str, str]
+
+
+class ReceivedCounts:
+    """POST /v1/events by outcome, counted in a plain dict and shown as the Prometheus counter
+    `expbridge_events_received` (`_total` and `_created`, as a Counter's) at each scrape: the
+    accept path adds one per request, and a Counter child's `inc` is four Python calls and a
+    lock. Counted and collected on the event loop's thread."""
+
     def __init__(self, event_types: Collection[str]) -> None:
         # Label values come from requests, so only known types become labels: bounded series.
         self.event_types = frozenset(event_types)
-        self.registry = CollectorRegistry()
-        self.events_received = Counter(
+        self._labels: dict[Facts, Labels] = {}  # (only for known types: a bounded cache)
+        self._counts: dict[Labels, int] = {}
+        self._created: dict[Labels, float] = {}
+
+    def add(self, event_type: str | None, source: str | None, status: int, replayed: bool) -> None:
+        facts = (event_type, source, status, replayed)
+        labels = self._labels.get(facts)
+        if labels is None:
+            outcome = ("replayed" if replayed else "accepted") if status < 400 else "rejected"
+            known = event_type if event_type in self.event_types else None
+            labels = (known or UNKNOWN, source or UNKNOWN, outcome, f"{status // 100}xx")
+            if event_type is None or known is not None:
+                self._labels[facts] = labels
+        counts = self._counts
+        if labels in counts:
+            counts[labels] += 1
+        else:
+            counts[labels] = 1
+            self._created[labels] = time.time()
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
             "expbridge_events_received",
             "POST /v1/events by outcome: accepted, replayed (idempotent) or rejected",
-            ["type", "source", "outcome", "status_class"],
-            registry=self.registry,
+            labels=["type", "source", "outcome", "status_class"],
         )
-        self._received_children: dict[tuple[str | None, str | None, int, bool], Counter] = {}
+        for labels, count in list(self._counts.items()):
+            family.add_metric(list(labels), count, created=self._created[labels])
+        yield family
+
+
+class IngressMetrics:
+    def __init__(self, event_types: Collection[str]) -> None:
+        self.registry = CollectorRegistry()
+        self.received = ReceivedCounts(event_types)
+        self.registry.register(self.received)
         self.queue_depth = Gauge(
             "expbridge_queue_depth",
             "Events waiting in their lines, heads and those behind them (counted by the workers' "
@@ -77,23 +115,6 @@ class IngressMetrics:
             "1 if Redis answered the last scrape's queue reads, else 0",
             registry=self.registry,
         )
-
-    def event_received(
-        self, event_type: str | None, source: str | None, status: int, replayed: bool
-    ) -> None:
-        labels = (event_type, source, status, replayed)
-        child = self._received_children.get(labels)
-        if child is None:  # once per label set: labels() checks and locks on every call
-            outcome = ("replayed" if replayed else "accepted") if status < 400 else "rejected"
-            child = self.events_received.labels(
-                event_type if event_type in self.event_types else UNKNOWN,
-                source or UNKNOWN,
-                outcome,
-                f"{status // 100}xx",
-            )
-            if event_type is None or event_type in self.event_types:
-                self._received_children[labels] = child
-        child.inc()
 
     async def read_queues(self, redis: Redis, queue_name: str) -> None:
         """Refresh the queue gauges (called by the /metrics handler, so values are current)."""

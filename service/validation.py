@@ -107,8 +107,8 @@ def parse_envelope(content_type: str, raw: dict[str, Any], binary: bool) -> Even
         if binary or content_type == "application/cloudevents+json"
         else EventEnvelope
     )
-    try:
-        envelope = model.model_validate(raw)
+    try:  # (the validator itself: model_validate is a Python layer around it)
+        envelope = model.__pydantic_validator__.validate_python(raw)
     except ValidationError as error:
         raise unprocessable("the event envelope is invalid", field_errors(error)) from None
     assert isinstance(envelope, EventEnvelope)

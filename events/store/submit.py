@@ -89,7 +89,8 @@ def build_record(
         target=data.ordering_key,
         producer_id=about.producer_id,
         time=about.time,
-        data=data.model_dump(mode="json", exclude_unset=True),
+        # (the serializer itself: model_dump is a Python layer around it)
+        data=data.__pydantic_serializer__.to_python(data, mode="json", exclude_unset=True),
         cause=about.cause,
         reply_to=about.reply_to,
     )

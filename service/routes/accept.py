@@ -93,7 +93,10 @@ def fingerprint(
 def trace_parent(request: web.Request, raw: dict[str, Any], cloudevent: bool) -> Context | None:
     """The producer's trace: the CloudEvents distributed-tracing extension (structured or
     binary mode: the event's own context), else the request's traceparent header."""
-    return (context_from(raw) if cloudevent else None) or context_from(request.headers)
+    context = context_from(raw) if cloudevent else None
+    if context is None and "traceparent" in request.headers:
+        context = context_from(request.headers)
+    return context
 
 
 def idempotency_key_of(request: web.Request, caller: Caller, producer_id: str | None) -> str | None:
@@ -118,7 +121,7 @@ class AcceptRoute:
         self.authenticator = app[keys.AUTHENTICATOR]
         self.acceptor = app[keys.ACCEPTOR]
         self.aliases = app[keys.TARGET_ALIASES]
-        self.metrics = app[keys.METRICS]
+        self.received = app[keys.METRICS].received
         # Tracing is configured before the app starts (off: a span only for a trace sent in).
         self.traced = tracing_on()
         self.span_recorder = SpanRecorder.of_current_provider()
@@ -146,7 +149,7 @@ class AcceptRoute:
             problem = redis_unavailable(error)
         except ConnectionError:
             # The client went away (mid-body): nothing to answer, no fault.
-            self.metrics.event_received(noted[0], noted[1], CLIENT_CLOSED_REQUEST, False)
+            self.received.add(noted[0], noted[1], CLIENT_CLOSED_REQUEST, False)
             duration_ms = round((time.perf_counter() - started) * 1e3)
             log.info("client disconnected", **line, duration_ms=duration_ms)
             raise
@@ -174,7 +177,7 @@ class AcceptRoute:
         if noted[1] is not None:
             line["source"] = noted[1]
         status = response.status
-        self.metrics.event_received(noted[0], noted[1], status, replayed)
+        self.received.add(noted[0], noted[1], status, replayed)
         line["status"] = status
         # (to 0.01 ms: round() to digits is five times dearer than to a whole number)
         line["duration_ms"] = round((time.perf_counter() - started) * 100_000) / 100
