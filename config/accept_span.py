@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from opentelemetry.context import Context
 from opentelemetry.trace import DEFAULT_TRACE_STATE, Span, SpanContext, SpanKind, Status, StatusCode
 
-from expbridge.config.span_recorder import TRACEPARENT_ENDS, SpanRecorder
+from expbridge.config.span_recorder import TRACEPARENT_ENDS, UNSET, SpanRecorder
 from expbridge.config.tracing import TRACER, tracing_on
 
 __all__ = ["AcceptSpan", "SpanRecorder", "TracedRecord", "refused_span"]
@@ -31,9 +31,6 @@ class TracedRecord(Protocol):
 
     trace_id: str | None
     trace_context: dict[str, str] | None
-
-
-_UNSET = Status(StatusCode.UNSET)
 
 
 class AcceptSpan:
@@ -114,7 +111,7 @@ class AcceptSpan:
                 self.span.set_status(StatusCode.ERROR, kind.__name__)
             self.span.end()
         elif self.recorder is not None and self.context is not None:
-            status = Status(StatusCode.ERROR, kind.__name__) if kind is not None else _UNSET
+            status = Status(StatusCode.ERROR, kind.__name__) if kind is not None else UNSET
             self.recorder.end(
                 self.name, self.context, self.parent_context, self.start, self.attributes, status
             )
@@ -136,7 +133,7 @@ def refused_span(
         "http.response.status_code": status_code,
         "expbridge.problem": problem,
     }
-    status = _UNSET
+    status = UNSET
     if status_code >= 500:
         attributes["error.type"] = str(status_code)
         status = Status(StatusCode.ERROR, problem)

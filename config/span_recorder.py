@@ -12,6 +12,7 @@ batch queue straight when the SDK's BatchSpanProcessor is the provider's only pr
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Mapping
@@ -20,7 +21,14 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import DEFAULT_TRACE_STATE, SpanContext, SpanKind, Status, TraceFlags
+from opentelemetry.trace import (
+    DEFAULT_TRACE_STATE,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
 
 from expbridge.config.tracing import tracing_on
 
@@ -50,14 +58,18 @@ _SPAN_ID_BITS = 64
 _SPAN_ID_MASK = (1 << _SPAN_ID_BITS) - 1
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 _new_tuple = tuple.__new__
+# The status of every span that ended well, one object (the OTLP encoder knows it by identity).
+UNSET = Status(StatusCode.UNSET)
 
 
-def _ended_span_type(resource: Any, scope: Any) -> type:
-    """The SDK's ReadableSpan for one recorder's spans: what never changes between them (kind,
-    resource, scope, no events or links) kept on the class, the rest in slots. Its properties
-    read these very names, so exporters and processors see a ReadableSpan like any other; it
-    is made with 7 slot stores instead of 10 keyword arguments and 13 dictionary entries, and
-    is one object for the collector to track instead of two (no __dict__)."""
+@functools.cache
+def ended_span_base() -> type:
+    """The SDK's ReadableSpan for the recorder's spans, with slots: its properties read these
+    very names, so exporters and processors see a ReadableSpan like any other. It is made with
+    7 slot stores instead of 10 keyword arguments and 13 dictionary entries, and is one object
+    for the collector to track instead of two (no __dict__). Made on first use: the SDK is
+    not imported while tracing is off. The OTLP encoder knows its spans by it
+    (config/otlp_export.py) and reads their fields straight."""
     from opentelemetry.sdk.trace import ReadableSpan
 
     class EndedSpan(ReadableSpan):
@@ -70,12 +82,6 @@ def _ended_span_type(resource: Any, scope: Any) -> type:
             "_start_time",
             "_status",
         )
-        _kind = SpanKind.SERVER
-        _resource = resource
-        _instrumentation_scope = scope
-        _instrumentation_info = None
-        _events: tuple[()] = ()
-        _links: tuple[()] = ()
 
         def __init__(
             self,
@@ -92,6 +98,22 @@ def _ended_span_type(resource: Any, scope: Any) -> type:
             self._start_time, self._end_time = start_ns, end_ns
 
     return EndedSpan
+
+
+def _ended_span_type(resource: Any, scope: Any) -> type:
+    """One recorder's ended spans: what never changes between them (kind, resource, scope, no
+    events or links) is kept on the class."""
+
+    class RecordedServerSpan(ended_span_base()):  # type: ignore[misc]
+        __slots__ = ()
+        _kind = SpanKind.SERVER
+        _resource = resource
+        _instrumentation_scope = scope
+        _instrumentation_info = None
+        _events: tuple[()] = ()
+        _links: tuple[()] = ()
+
+    return RecordedServerSpan
 
 
 class SpanRecorder:
