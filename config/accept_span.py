@@ -61,8 +61,10 @@ class AcceptSpan:
         self.attributes: dict[str, Any] | None = None
         self.span: Span | None = None
         self.context: SpanContext | None = None
-        self.parent_context: SpanContext | None = None
-        self.start = 0
+        # parent_context and start are set by __enter__ with the context, and read only when
+        # the context is set: not stored here, two stores less per request.
+        self.parent_context: SpanContext | None
+        self.start: int
 
     def is_recording(self) -> bool:
         if self.span is not None:
@@ -78,8 +80,8 @@ class AcceptSpan:
     def __enter__(self) -> AcceptSpan | None:
         if self.recorder is not None:
             self.start = time.time_ns()
-            context, parent_context = self.recorder.start(self.name, self.parent)
-            self.context, self.parent_context = context, parent_context
+            self.context, self.parent_context = self.recorder.start(self.name, self.parent)
+            context = self.context
         elif self.parent is None and not tracing_on():
             return None
         else:

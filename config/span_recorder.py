@@ -87,9 +87,21 @@ def ended_span_base() -> type:
     return EndedSpan
 
 
-def _ended_span_type(resource: Any, scope: Any) -> type:
-    """One recorder's ended spans: what never changes between them (kind, resource, scope, no
-    events or links) is kept on the class."""
+@functools.cache
+def plain_root_base() -> type:
+    """The ended spans that are roots with nothing more (no attributes, status UNSET): the
+    accept path's usual span. A class of their own so that the OTLP encoder can write a run of
+    them in one go (config/otlp_export.py); to everything else, an EndedSpan."""
+
+    class PlainRootSpan(ended_span_base()):  # type: ignore[misc]
+        __slots__ = ()
+
+    return PlainRootSpan
+
+
+def _ended_span_types(resource: Any, scope: Any) -> tuple[type, type]:
+    """One recorder's ended spans, and its plain roots: what never changes between them (kind,
+    resource, scope, no events or links) is kept on the class."""
 
     class RecordedServerSpan(ended_span_base()):  # type: ignore[misc]
         __slots__ = ()
@@ -100,7 +112,10 @@ def _ended_span_type(resource: Any, scope: Any) -> type:
         _events: tuple[()] = ()
         _links: tuple[()] = ()
 
-    return RecordedServerSpan
+    class RecordedPlainRoot(RecordedServerSpan, plain_root_base()):  # type: ignore[misc]
+        __slots__ = ()
+
+    return RecordedServerSpan, RecordedPlainRoot
 
 
 class SpanRecorder:
@@ -115,7 +130,7 @@ class SpanRecorder:
         self.processor = processor
         self.resource = _resource_hashed_once(provider.resource)
         self.scope = InstrumentationScope("expbridge", "", "")  # as the SDK names our tracer
-        self.ended_span = _ended_span_type(self.resource, self.scope)
+        self.ended_span, self.plain_root = _ended_span_types(self.resource, self.scope)
         self.ids = provider.id_generator
         # The SDK's default generator draws each id from `random.getrandbits`: a root's two ids
         # are drawn in one call (the same uniform bits), any other generator is asked for each.
@@ -197,7 +212,8 @@ class SpanRecorder:
         if not context[3] & TraceFlags.SAMPLED:
             return
         # Filled here rather than by an __init__: one Python call less per span.
-        span: Any = _new_object(self.ended_span)
+        plain = parent is None and attributes is None and status is UNSET
+        span: Any = _new_object(self.plain_root if plain else self.ended_span)
         span._name, span._context, span._parent = name, context, parent
         span._attributes, span._status = attributes or _NO_ATTRIBUTES, status
         span._start_time, span._end_time = start_ns, time.time_ns()

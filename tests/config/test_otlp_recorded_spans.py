@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from expbridge.config.otlp_export import _recorded_span, encode_request
+from expbridge.config.otlp_export import _plain_roots, _recorded_span, encode_request
 from expbridge.config.span_recorder import UNSET, SpanRecorder
 from expbridge.config.tracing import context_from
 from tests.config.test_otlp_export import TRACEPARENT, varied_spans
@@ -92,3 +92,15 @@ def test_a_batch_of_every_kind_of_span_is_the_sdks_bytes() -> None:
     spans[1:1] = recorded(WRITTEN_DIRECTLY[:3])
     assert encode_request(spans) == sdk_bytes(spans)
     assert encode_request([]) == sdk_bytes([]) == b""
+
+
+def test_a_run_of_plain_roots_is_written_in_one_go_as_the_sdks_bytes() -> None:
+    """The recorder's usual span (a root, no attributes, status UNSET) in runs, as a busy
+    ingress's batch holds them; a run whose names differ is written span by span."""
+    roots = recorded([(None, UNSET)] * 5)[:5]
+    other = recorded([(None, UNSET)], name="POST %b /v1/ëvents 100%")[:1]  # `%` is escaped
+    assert _plain_roots(roots) is not None and _plain_roots(roots + other) is None
+    children = recorded([(None, UNSET)])[1:]  # a producer's child: not a plain root
+    assert _plain_roots(other) is not None
+    for batch in (roots, roots + other, [*roots[:2], *children, *roots[2:]], other + roots):
+        assert encode_request(batch) == sdk_bytes(batch)
