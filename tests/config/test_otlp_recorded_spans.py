@@ -14,7 +14,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from expbridge.config.otlp_export import _plain_roots, _recorded_span, encode_request
+from expbridge.config.otlp_export import encode_request
+from expbridge.config.otlp_recorded_spans import plain_roots, recorded_span
 from expbridge.config.span_recorder import UNSET, SpanRecorder
 from expbridge.config.tracing import context_from
 from tests.config.test_otlp_export import TRACEPARENT, varied_spans
@@ -64,7 +65,7 @@ def sdk_bytes(spans: list[ReadableSpan]) -> bytes:
 
 def test_recorded_spans_written_directly_are_the_sdks_bytes() -> None:
     spans = recorded(WRITTEN_DIRECTLY) + recorded([(None, UNSET)], name="POST /v1/ëvents")
-    assert all(_recorded_span(span) is not None for span in spans)  # the direct way, each
+    assert all(recorded_span(span) is not None for span in spans)  # the direct way, each
     assert encode_request(spans) == sdk_bytes(spans)
     for span in spans:
         assert encode_request([span]) == sdk_bytes([span])
@@ -75,13 +76,13 @@ def test_recorded_spans_it_cannot_write_directly_are_the_sdks_bytes(
     attributes: dict[str, Any],
 ) -> None:
     spans = recorded([(attributes, UNSET)])
-    assert all(_recorded_span(span) is None for span in spans)
+    assert all(recorded_span(span) is None for span in spans)
     assert encode_request(spans) == sdk_bytes(spans)
 
 
 def test_a_span_without_a_start_time_goes_through_its_message() -> None:
     spans = recorded([(None, UNSET)], start=0)
-    assert all(_recorded_span(span) is None for span in spans)
+    assert all(recorded_span(span) is None for span in spans)
     assert encode_request(spans) == sdk_bytes(spans)
 
 
@@ -99,8 +100,8 @@ def test_a_run_of_plain_roots_is_written_in_one_go_as_the_sdks_bytes() -> None:
     ingress's batch holds them; a run whose names differ is written span by span."""
     roots = recorded([(None, UNSET)] * 5)[:5]
     other = recorded([(None, UNSET)], name="POST %b /v1/ëvents 100%")[:1]  # `%` is escaped
-    assert _plain_roots(roots) is not None and _plain_roots(roots + other) is None
+    assert plain_roots(roots) is not None and plain_roots(roots + other) is None
     children = recorded([(None, UNSET)])[1:]  # a producer's child: not a plain root
-    assert _plain_roots(other) is not None
+    assert plain_roots(other) is not None
     for batch in (roots, roots + other, [*roots[:2], *children, *roots[2:]], other + roots):
         assert encode_request(batch) == sdk_bytes(batch)
