@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 
 import aiohttp
@@ -24,7 +25,7 @@ end
 local counter = 0
 request = function()
   counter = counter + 1
-  wrk.headers["Idempotency-Key"] = "k" .. tid .. "-" .. counter
+  wrk.headers["Idempotency-Key"] = "__RUN__-" .. tid .. "-" .. counter
   return wrk.format()
 end
 done = function(summary, latency, requests)
@@ -44,7 +45,13 @@ class LoadResult:
 
 def wrk_load(url: str, body: str, token: str, seconds: float, connections: int) -> LoadResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_SCRIPT.replace("__BODY__", body).replace("__TOKEN__", token))
+        # Keys of this run only: the servers of one bench share a Redis, and a key another run
+        # sent would be answered as its replay, a different (and differently traced) path.
+        script.write(
+            WRK_SCRIPT.replace("__BODY__", body)
+            .replace("__TOKEN__", token)
+            .replace("__RUN__", uuid.uuid4().hex)
+        )
         script.flush()
         out = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s", script.name, url],
@@ -66,6 +73,7 @@ async def _python_load(
 ) -> LoadResult:
     latencies: list[float] = []
     errors = 0
+    run = uuid.uuid4().hex  # keys of this run only (wrk_load says why)
     deadline = time.monotonic() + seconds
 
     async def client(n: int, session: aiohttp.ClientSession) -> None:
@@ -73,7 +81,10 @@ async def _python_load(
         counter = 0
         while time.monotonic() < deadline:
             counter += 1
-            headers = {"Idempotency-Key": f"k{n}-{counter}", "Authorization": f"Bearer {token}"}
+            headers = {
+                "Idempotency-Key": f"{run}-{n}-{counter}",
+                "Authorization": f"Bearer {token}",
+            }
             started = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()

@@ -1,7 +1,8 @@
 """What encoding one batch of spans for OTLP costs: the SDK's encoder
 (`encode_spans(spans).SerializePartialToString()`, what its OTLPSpanExporter runs) against ours
-(config/otlp_export.py), on the same batches of 512 spans (OTEL_BSP_MAX_EXPORT_BATCH_SIZE's
-default), in alternating order, several rounds. CPU time of this thread, per span.
+(config/otlp_export.py's `encode_request`, the bytes our exporter posts), on the same batches
+of 512 spans (OTEL_BSP_MAX_EXPORT_BATCH_SIZE's default), in alternating order, several rounds.
+CPU time of this thread, per span.
 
   accept  the ingress's spans as config/accept_span.py records them: half roots, half under a
           producer's sampled traceparent with a tracestate; 1 in 16 an idempotent replay
@@ -31,7 +32,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from expbridge.config.accept_span import SpanRecorder, refused_span
-from expbridge.config.otlp_export import encode_spans
+from expbridge.config.otlp_export import encode_request
 from expbridge.config.tracing import context_from
 
 BATCH = 512
@@ -126,10 +127,10 @@ def cpu_us_per_span(encode: Callable[[], bytes], repeats: int) -> float:
 
 def compare(label: str, spans: Sequence[ReadableSpan], rounds: int, repeats: int) -> None:
     # Only equal requests are compared (tests/config/test_otlp_export.py checks it in depth).
-    assert encode_spans(spans) == sdk_encode_spans(spans), "the encoders disagree"
+    assert encode_request(spans) == sdk_encode_spans(spans).SerializeToString(), "they disagree"
     encoders = {
         "sdk": lambda: sdk_encode_spans(spans).SerializePartialToString(),
-        "ours": lambda: encode_spans(spans).SerializePartialToString(),
+        "ours": lambda: encode_request(spans),  # the request's bytes, as the exporter posts
     }
     figures: dict[str, list[float]] = {name: [] for name in encoders}
     for n in range(rounds):

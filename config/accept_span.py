@@ -8,7 +8,8 @@ recorded the short way, with the SDK's own pieces: its ids from the provider's i
 the decision from the provider's sampler (or, for the default parent-based always-on sampler,
 the decision that one always makes, taken once), and at the end one `ReadableSpan` handed to
 the provider's span processor, which batches and exports it as any other span. A provider
-that is not the SDK's as configured (a test's own) gets spans the usual way.
+that is not the SDK's as configured (a test's own) gets spans the usual way. The recording
+itself is config/span_recorder.py.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import DEFAULT_TRACE_STATE, Span, SpanContext, SpanKind, Status, StatusCode
 
+from expbridge.config.span_recorder import TRACEPARENT_ENDS, UNSET, SpanRecorder
 from expbridge.config.tracing import TRACER, tracing_on
+
+__all__ = ["AcceptSpan", "SpanRecorder", "TracedRecord", "refused_span"]
 
 
 class TracedRecord(Protocol):
@@ -28,109 +31,6 @@ class TracedRecord(Protocol):
 
     trace_id: str | None
     trace_context: dict[str, str] | None
-
-
-def _resource_hashed_once(resource: Any) -> Any:
-    """The provider's resource, equal to it, whose hash is computed once: the OTLP encoder
-    groups a batch's spans by resource, and the SDK's Resource hashes itself anew each time (a
-    JSON dump of its attributes: a quarter of the encoder's time per span). A Resource never
-    changes, so its hash may be kept."""
-    from opentelemetry.sdk.resources import Resource
-
-    hashed = hash(resource)
-
-    class HashedOnce(Resource):
-        def __hash__(self) -> int:
-            return hashed
-
-    return HashedOnce(resource.attributes, resource.schema_url)
-
-
-class SpanRecorder:
-    """Records server spans straight into the SDK provider's span processor."""
-
-    def __init__(self, provider: Any, processor: Any) -> None:
-        from opentelemetry.sdk.trace import ReadableSpan
-        from opentelemetry.sdk.trace.sampling import ALWAYS_ON, DEFAULT_ON
-        from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-
-        self.readable_span = ReadableSpan
-        self.processor = processor
-        self.resource = _resource_hashed_once(provider.resource)
-        self.ids = provider.id_generator
-        self.sampler = provider.sampler
-        description = provider.sampler.get_description()
-        # Parent-based always-on (the default) samples a root and follows a parent's flag;
-        # always-on samples everything. Any other sampler is asked for every span.
-        self.follows_parent = description == DEFAULT_ON.get_description()
-        self.always = description == ALWAYS_ON.get_description()
-        self.scope = InstrumentationScope("expbridge", "", "")  # as the SDK names our tracer
-        self.random_flag = TraceFlags.RANDOM_TRACE_ID if self.ids.is_trace_id_random() else 0
-
-    @classmethod
-    def of(cls, provider: Any) -> SpanRecorder | None:
-        """For an SDK provider; None for any other (one without the SDK's span processor)."""
-        processor = getattr(provider, "_active_span_processor", None)
-        if processor is None or not hasattr(provider, "sampler"):
-            return None
-        return cls(provider, processor)
-
-    @classmethod
-    def of_current_provider(cls) -> SpanRecorder | None:
-        """For the process's provider (None while tracing is off)."""
-        return cls.of(trace.get_tracer_provider()) if tracing_on() else None
-
-    def start(self, name: str, parent: Context | None) -> tuple[SpanContext, SpanContext | None]:
-        """The new span's context and its parent's (None for a root)."""
-        parent_context = trace.get_current_span(parent).get_span_context() if parent else None
-        if parent_context is not None and not parent_context.is_valid:
-            parent_context = None
-        if parent_context is None:
-            trace_id, trace_state = self.ids.generate_trace_id(), None
-            sampled, flags = self.follows_parent or self.always, self.random_flag
-        else:
-            trace_id, trace_state = parent_context.trace_id, parent_context.trace_state
-            sampled = self.always or (self.follows_parent and parent_context.trace_flags.sampled)
-            flags = parent_context.trace_flags & TraceFlags.RANDOM_TRACE_ID
-        if not (self.always or self.follows_parent):
-            result = self.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER)
-            sampled, trace_state = result.decision.is_sampled(), result.trace_state
-        context = SpanContext(
-            trace_id,
-            self.ids.generate_span_id(),
-            is_remote=False,
-            trace_flags=TraceFlags(flags | (TraceFlags.SAMPLED if sampled else 0)),
-            trace_state=trace_state,
-        )
-        return context, parent_context
-
-    def end(
-        self,
-        name: str,
-        context: SpanContext,
-        parent: SpanContext | None,
-        start_ns: int,
-        attributes: dict[str, Any] | None,
-        status: Status,
-    ) -> None:
-        if not context.trace_flags.sampled:
-            return
-        span = self.readable_span(
-            name=name,
-            context=context,
-            parent=parent,
-            resource=self.resource,
-            attributes=attributes or {},
-            kind=SpanKind.SERVER,
-            status=status,
-            start_time=start_ns,
-            end_time=time.time_ns(),
-            instrumentation_scope=self.scope,
-        )
-        self.processor.on_end(span)
-
-
-_UNSET = Status(StatusCode.UNSET)
 
 
 class AcceptSpan:
@@ -161,8 +61,10 @@ class AcceptSpan:
         self.attributes: dict[str, Any] | None = None
         self.span: Span | None = None
         self.context: SpanContext | None = None
-        self.parent_context: SpanContext | None = None
-        self.start = 0
+        # parent_context and start are set by __enter__ with the context, and read only when
+        # the context is set: not stored here, two stores less per request.
+        self.parent_context: SpanContext | None
+        self.start: int
 
     def is_recording(self) -> bool:
         if self.span is not None:
@@ -178,8 +80,8 @@ class AcceptSpan:
     def __enter__(self) -> AcceptSpan | None:
         if self.recorder is not None:
             self.start = time.time_ns()
-            context, parent_context = self.recorder.start(self.name, self.parent)
-            self.context, self.parent_context = context, parent_context
+            self.context, self.parent_context = self.recorder.start(self.name, self.parent)
+            context = self.context
         elif self.parent is None and not tracing_on():
             return None
         else:
@@ -189,13 +91,18 @@ class AcceptSpan:
         return self
 
     def _keep(self, context: SpanContext) -> None:
-        trace_id = f"{context.trace_id:032x}"
         # The W3C header, as the propagator writes it (without its context round trip).
-        carrier = {"traceparent": f"00-{trace_id}-{context.span_id:016x}-{context.trace_flags:02x}"}
-        if context.trace_state:
-            carrier["tracestate"] = context.trace_state.to_header()
+        trace_id, span_id, _, flags, trace_state, _ = context
+        hex_trace_id = trace_id.to_bytes(16, "big").hex()  # cheaper than format(…, "032x")
+        traceparent = (
+            f"00-{hex_trace_id}-{span_id.to_bytes(8, 'big').hex()}{TRACEPARENT_ENDS[flags]}"
+        )
+        carrier = {"traceparent": traceparent}
+        # Most have the shared empty default: `is` spares TraceState's Python-level len().
+        if trace_state is not DEFAULT_TRACE_STATE and trace_state:
+            carrier["tracestate"] = trace_state.to_header()
         self.record.trace_context = carrier
-        self.record.trace_id = trace_id
+        self.record.trace_id = hex_trace_id
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: Any
@@ -206,7 +113,7 @@ class AcceptSpan:
                 self.span.set_status(StatusCode.ERROR, kind.__name__)
             self.span.end()
         elif self.recorder is not None and self.context is not None:
-            status = Status(StatusCode.ERROR, kind.__name__) if kind is not None else _UNSET
+            status = Status(StatusCode.ERROR, kind.__name__) if kind is not None else UNSET
             self.recorder.end(
                 self.name, self.context, self.parent_context, self.start, self.attributes, status
             )
@@ -228,7 +135,7 @@ def refused_span(
         "http.response.status_code": status_code,
         "expbridge.problem": problem,
     }
-    status = _UNSET
+    status = UNSET
     if status_code >= 500:
         attributes["error.type"] = str(status_code)
         status = Status(StatusCode.ERROR, problem)
