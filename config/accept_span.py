@@ -32,6 +32,8 @@ class TracedRecord(Protocol):
     trace_id: str | None
     trace_context: dict[str, str] | None
 
+    def keep_trace(self, trace_id: str, trace_context: dict[str, str]) -> None: ...
+
 
 class AcceptSpan:
     """The ingress's accept of one event: the producer's trace continued and kept with the
@@ -101,8 +103,7 @@ class AcceptSpan:
         # Most have the shared empty default: `is` spares TraceState's Python-level len().
         if trace_state is not DEFAULT_TRACE_STATE and trace_state:
             carrier["tracestate"] = trace_state.to_header()
-        self.record.trace_context = carrier
-        self.record.trace_id = hex_trace_id
+        self.record.keep_trace(hex_trace_id, carrier)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: Any
