@@ -113,8 +113,6 @@ class Acceptor:
         self.scripts = QueueScripts(redis, settings.queue_name)
         self.idempotency_ttl_ms = settings.idempotency_ttl_s * 1000
         self.job_expiry_ms = settings.job_expiry_ms
-        # ACCEPT_MANY's KEYS and ARGV that are the same for every event of a run.
-        self._run_keys = [settings.queue_name, redis_keys.EVENT_INDEX, redis_keys.SCHEDULED]
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()
@@ -129,21 +127,11 @@ class Acceptor:
         IdempotencyConflict."""
         if idempotency_key is not None and idempotency_key in self._in_flight:
             raise IdempotencyInFlight
-        event_id = record.id
         pending = _Pending(
-            [
-                idempotency_key or redis_keys.NO_IDEMPOTENCY,
-                redis_keys.event(event_id),
-                redis_keys.order(record.target),
-                redis_keys.dispatch_counter(event_id),
-            ],
-            [
-                event_id,
-                record.stored_json(),
-                fingerprint,
-                "1" if idempotency_key else "0",
-                _due_ms(record),
-            ],
+            self.scripts.event_keys(
+                idempotency_key or redis_keys.NO_IDEMPOTENCY, record.id, record.target
+            ),
+            self._event_args(record, idempotency_key, fingerprint),
             idempotency_key,
             fingerprint,
             self._running_loop().create_future(),
@@ -168,27 +156,32 @@ class Acceptor:
         self, record: EventRecord, idempotency_key: str | None, fingerprint: str, now_ms: int
     ) -> list[str | bytes]:
         """ACCEPT's ARGV before the key layout (an approval's DECIDE runs on into ACCEPT)."""
+        event = self._event_args(record, idempotency_key, fingerprint)
+        return [*event[:3], *self._run_args(now_ms), *event[3:]]
+
+    @staticmethod
+    def _event_args(
+        record: EventRecord, idempotency_key: str | None, fingerprint: str
+    ) -> list[str | bytes]:
+        """An event's own ARGV of ACCEPT: id, record JSON, fingerprint, has key, due ms."""
         return [
             record.id,
             record.stored_json(),
             fingerprint,
-            str(self.idempotency_ttl_ms),
-            str(now_ms),
-            str(self.job_expiry_ms),
             "1" if idempotency_key else "0",
             _due_ms(record),
         ]
+
+    def _run_args(self, now_ms: int) -> list[str | bytes]:
+        """ACCEPT's ARGV every event of a run shares: idempotency TTL, now, job expiry (ms)."""
+        return [str(self.idempotency_ttl_ms), str(now_ms), str(self.job_expiry_ms)]
 
     async def _flush(self) -> None:
         script = self.scripts.accept_many
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            keys = self._run_keys.copy()
-            args: list[str | bytes] = [
-                str(self.idempotency_ttl_ms),
-                str(int(time.time() * 1000)),
-                str(self.job_expiry_ms),
-            ]
+            keys = self.scripts.run_keys()
+            args = self._run_args(int(time.time() * 1000))
             for item in batch:
                 keys += item.keys
                 args += item.args

@@ -97,16 +97,27 @@ class QueueScripts:
         self.promote_due = QueueScript(redis, PROMOTE_DUE)
         self.decide = QueueScript(redis, DECIDE)
 
-    def accept_keys(self, idempotency_key: str, event_id: str, ordering_key: str) -> list[str]:
+    # ACCEPT's KEYS: idempotency, record, order list, arq queue, event index, dispatch counter,
+    # scheduled set. ACCEPT_MANY takes the event's own four per event and the rest once a run.
+    def event_keys(self, idempotency_key: str, event_id: str, ordering_key: str) -> list[str]:
+        """An event's own keys of ACCEPT: idempotency, record, order list, dispatch counter."""
         return [
             idempotency_key,
             keys.event(event_id),
             keys.order(ordering_key),
-            self.queue_name,
-            keys.EVENT_INDEX,
             keys.dispatch_counter(event_id),
-            keys.SCHEDULED,
         ]
+
+    def run_keys(self) -> list[str]:
+        """ACCEPT's keys every event shares: the arq queue, the event index, the scheduled set."""
+        return [self.queue_name, keys.EVENT_INDEX, keys.SCHEDULED]
+
+    def accept_keys(self, idempotency_key: str, event_id: str, ordering_key: str) -> list[str]:
+        idempotency, record, order, counter = self.event_keys(
+            idempotency_key, event_id, ordering_key
+        )
+        queue, index, scheduled = self.run_keys()
+        return [idempotency, record, order, queue, index, counter, scheduled]
 
     def finish_keys(self, event_id: str, ordering_key: str) -> list[str]:
         return [
