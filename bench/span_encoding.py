@@ -63,8 +63,7 @@ def accept_batch() -> Sequence[ReadableSpan]:
             refused_span(recorder, name, parent, start, 422, "validation")
             continue
         attributes = {"expbridge.idempotent_replay": True} if n % 16 == 15 else None
-        context, parent_context = recorder.start(name, parent)
-        recorder.end(name, context, parent_context, start, attributes, unset)
+        recorder.end(recorder.start(name, parent, start_ns=start), attributes, unset)
     return ended.get_finished_spans()
 
 

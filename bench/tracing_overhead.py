@@ -1,5 +1,5 @@
 """What tracing costs the accept path: expbridge's POST /v1/events with tracing off (no
-OTEL_* set) and on with sampling 1.0, in alternating rounds side by side:
+OTEL_* set) and on with sampling 1.0, three servers side by side taking the load in turn:
   off         no OTEL_* variables (the default)
   in-process  every span recorded and batched by the SDK, then handed to an in-process
               exporter that drops it (the cost of our instrumentation and the SDK)
@@ -8,7 +8,7 @@ OTEL_* set) and on with sampling 1.0, in alternating rounds side by side:
               encoder alone, ours against the SDK's: bench/span_encoding.py)
 Also the off path's own hooks, timed alone per request (what off costs at all).
 
-    .venv/bin/python -m bench.tracing_overhead [--seconds 5] [--connections 32] [--rounds 3]
+    .venv/bin/python -m bench.tracing_overhead [--seconds 3] [--connections 32] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -132,80 +132,105 @@ def load(url: str, seconds: float, connections: int) -> LoadResult:
     return python_load(url, body, TOKEN, seconds, connections)
 
 
+def servers_env(receiver_url: str) -> dict[str, dict[str, str]]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return {
+        "off": base,
+        "in-process": {**base, IN_PROCESS_TRACING: "1"},
+        "otlp": {
+            **base,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver_url,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_TRACES_SAMPLER": "always_on",
+            "OTEL_SERVICE_NAME": "expbridge-bench",
+        },
+    }
+
+
+def measure(
+    redis_url: str, receiver_url: str, options: argparse.Namespace
+) -> dict[str, list[tuple[float, float, float]]]:
+    """Each mode's (requests/s, p99 ms, server CPU µs per request), one per cycle. The three
+    servers run side by side from the start, warmed up, and take the load in turn, cycle after
+    cycle, each cycle in another order: the runs a ratio compares are seconds apart, under the
+    same neighbours, and no server's start-up or first requests are in them."""
+    envs = servers_env(receiver_url)
+    servers = {mode: start_server("expbridge", redis_url, env) for mode, env in envs.items()}
+    results: dict[str, list[tuple[float, float, float]]] = {mode: [] for mode in envs}
+    try:
+        urls = {mode: f"http://127.0.0.1:{port}/v1/events" for mode, (_, port) in servers.items()}
+        for url in urls.values():  # warm-up
+            load(url, 1, options.connections)
+        modes = list(envs)
+        for cycle in range(options.rounds):
+            shift = cycle % len(modes)
+            for mode in modes[shift:] + modes[:shift]:
+                pid = servers[mode][0].pid
+                started = cpu_s(pid)
+                result = load(urls[mode], options.seconds, options.connections)
+                requests = result.rps * options.seconds
+                cpu_us = (cpu_s(pid) - started) / requests * 1e6
+                results[mode].append((result.rps, result.p99_ms, cpu_us))
+    finally:
+        for process, _ in servers.values():
+            process.terminate()  # the server flushes its last batch on exit
+            process.wait()
+    return results
+
+
+def report(
+    results: dict[str, list[tuple[float, float, float]]], options: argparse.Namespace
+) -> None:
+    generator = "wrk" if shutil.which("wrk") else "python"
+    load_average = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(
+        f"load: {generator}, {options.connections} connections, {options.seconds:g} s a run, "
+        f"{options.rounds} cycles of the three servers, side by side; "
+        f"load average {load_average}"
+    )
+    for mode, runs in results.items():
+        rps = statistics.median(r[0] for r in runs)
+        p99 = statistics.median(r[1] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
+        each = " ".join(f"{r[0]:.0f}" for r in runs)
+        print(
+            f"{mode:10s}  median {rps:7.0f} req/s (cycles: {each})  p99 {p99:6.2f} ms  "
+            f"server CPU {cpu:5.0f} us/request"
+        )
+    # Ratios within a cycle: the host's speed moves by a third over minutes, for every server.
+    off = results["off"]
+    for mode in ("in-process", "otlp"):
+        slower = [1 - r[0] / o[0] for r, o in zip(results[mode], off, strict=True)]
+        cpu = [r[2] / o[2] - 1 for r, o in zip(results[mode], off, strict=True)]
+        print(
+            f"{mode} vs off: throughput {statistics.median(slower):+.1%} slower (cycles "
+            f"{min(slower):+.1%} to {max(slower):+.1%}), CPU per request "
+            f"{statistics.median(cpu):+.1%} (target <= 10%)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.receiver:
         receiver_main(options.receiver)
         return
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    results: dict[str, list[LoadResult]] = {"off": [], "in-process": [], "otlp": []}
     receiver, receiver_url = start_receiver()
-    on_env = {
-        **base_env,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver_url,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_TRACES_SAMPLER": "always_on",
-        "OTEL_SERVICE_NAME": "expbridge-bench",
-    }
-    in_process_env = {**base_env, IN_PROCESS_TRACING: "1"}
-    exported = dict.fromkeys(results, 0)
-    cpu_us: dict[str, list[float]] = {mode: [] for mode in results}
     try:
         with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
-            modes = (("off", base_env), ("in-process", in_process_env), ("otlp", on_env))
-            for n in range(options.rounds):
-                # The order alternates, so a neighbour's burst does not always hit one mode.
-                for mode, env in modes if n % 2 == 0 else tuple(reversed(modes)):
-                    before = received(receiver_url)["bytes"]
-                    process, port = start_server("expbridge", redis_server.url, env)
-                    url = f"http://127.0.0.1:{port}/v1/events"
-                    try:
-                        started = cpu_s(process.pid)
-                        result = load(url, options.seconds, options.connections)
-                        requests = result.rps * options.seconds
-                        cpu_us[mode].append((cpu_s(process.pid) - started) / requests * 1e6)
-                        results[mode].append(result)
-                    finally:
-                        process.terminate()  # the server flushes its last batch on exit
-                        process.wait()
-                    exported[mode] += received(receiver_url)["bytes"] - before
+            results = measure(redis_server.url, receiver_url, options)
+        exported = received(receiver_url)
     finally:
         receiver.terminate()
         receiver.wait()
-    generator = "wrk" if shutil.which("wrk") else "python"
-    load_average = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(
-        f"load: {generator}, {options.connections} connections, {options.seconds:g} s each, "
-        f"{options.rounds} alternating rounds; load average {load_average}"
-    )
-    rps = {}
-    for mode, rounds in results.items():
-        rps[mode] = statistics.median(r.rps for r in rounds)
-        p99 = statistics.median(r.p99_ms for r in rounds)
-        each = " ".join(f"{r.rps:.0f}" for r in rounds)
-        cpu = statistics.median(cpu_us[mode])
-        cpus = " ".join(f"{c:.0f}" for c in cpu_us[mode])
-        print(
-            f"{mode:10s}  median {rps[mode]:7.0f} req/s (rounds: {each}; CPU {cpus} us)  "
-            f"p99 {p99:6.2f} ms  server CPU {cpu:5.0f} us/request  "
-            f"OTLP bytes exported {exported[mode]}"
-        )
-    # On a shared machine throughput moves with the neighbours' load; the server's own CPU
-    # per request moves much less, and it is what bounds a CPU-bound accept path.
-    off_cpu = statistics.median(cpu_us["off"])
-    for mode in ("in-process", "otlp"):
-        cpu = statistics.median(cpu_us[mode])
-        print(
-            f"{mode} vs off: throughput {1 - rps[mode] / rps['off']:+.1%} slower, CPU per "
-            f"request {cpu / off_cpu - 1:+.1%} (target <= 10%)"
-        )
+    report(results, options)
+    print(f"OTLP: {exported['exports']} exports, {exported['bytes']} bytes (the otlp server's)")
     hooks = off_hooks_us()
-    per_request_us = 1e6 / rps["off"]
+    per_request_us = 1e6 / statistics.median(r[0] for r in results["off"])
     print(
         f"off: the tracing hooks take {hooks:.2f} us of a request's {per_request_us:.0f} us "
         f"({hooks / per_request_us:.2%}; target: not measurable)"

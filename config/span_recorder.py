@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -48,6 +48,18 @@ def _resource_hashed_once(resource: Any) -> Any:
 
     return HashedOnce(resource.attributes, resource.schema_url)
 
+
+class TracedRecord(Protocol):
+    """What a span keeps its trace on: the event's record (events/record.py)."""
+
+    trace_id: str | None
+    trace_context: dict[str, str] | None
+
+    def keep_trace(self, trace_id: str, trace_context: dict[str, str]) -> None: ...
+
+
+# A span begun: its name, context, parent's context (None: a root) and start (ns).
+OpenSpan = tuple[str, SpanContext, SpanContext | None, int]
 
 # Every TraceFlags value made once: a TraceFlags is an int subclass with a __dict__, so each one
 # made is an allocation the garbage collector tracks (the queued spans hold them).
@@ -144,11 +156,11 @@ class SpanRecorder:
         self.random_flag = TraceFlags.RANDOM_TRACE_ID if self.ids.is_trace_id_random() else 0
         sampled = TraceFlags.SAMPLED if self.follows_parent or self.always else 0
         self.root_flags = _FLAGS[self.random_flag | sampled]
-        # Where ended spans go: see end() and _batch_queue_of (routed again when the provider's
-        # processors change).
+        # Where ended spans go: see end() and _only_batch_processor (routed again when the
+        # provider's processors change).
         self.multi = processor if type(processor) is SynchronousMultiSpanProcessor else None
         self.routed_for: tuple[Any, ...] | None = None
-        self.batch_emit: Any = None
+        self.batch: Any = None
 
     @classmethod
     def of(cls, provider: Any) -> SpanRecorder | None:
@@ -163,8 +175,17 @@ class SpanRecorder:
         """For the process's provider (None while tracing is off)."""
         return cls.of(trace.get_tracer_provider()) if tracing_on() else None
 
-    def start(self, name: str, parent: Context | None) -> tuple[SpanContext, SpanContext | None]:
-        """The new span's context and its parent's (None for a root)."""
+    def start(
+        self,
+        name: str,
+        parent: Context | None,
+        record: TracedRecord | None = None,
+        start_ns: int | None = None,
+    ) -> OpenSpan:
+        """A span begun now (or at `start_ns`): its name, context, parent's context (None for a
+        root) and start, for `end`. Given a record, the trace is kept on it (`keep_trace`)."""
+        if start_ns is None:
+            start_ns = time.time_ns()
         parent_context = trace.get_current_span(parent).get_span_context() if parent else None
         if parent_context is not None and not parent_context.is_valid:
             parent_context = None
@@ -192,50 +213,85 @@ class SpanRecorder:
             if (trace_state := result.trace_state) is None:
                 trace_state = DEFAULT_TRACE_STATE
         if random_bits is None:  # another generator's ids: checked as the SDK checks them
-            return SpanContext(trace_id, span_id, False, flags, trace_state), parent_context
-        # Made as SpanContext's constructor makes it, without its range checks: the ids are
-        # valid by making (drawn below 2**128 and 2**64, never 0), so is_valid is True.
-        made = (trace_id, span_id, False, flags, trace_state, True)
-        return _new_tuple(SpanContext, made), parent_context
+            context = SpanContext(trace_id, span_id, False, flags, trace_state)
+        else:
+            # Made as SpanContext's constructor makes it, without its range checks: the ids
+            # are valid by making (drawn below 2**128 and 2**64, never 0): is_valid is True.
+            made = (trace_id, span_id, False, flags, trace_state, True)
+            context = _new_tuple(SpanContext, made)
+        if record is not None:
+            keep_trace(record, context)
+        return name, context, parent_context, start_ns
 
     def end(
         self,
-        name: str,
-        context: SpanContext,
-        parent: SpanContext | None,
-        start_ns: int,
-        attributes: Mapping[str, Any] | None,
-        status: Status,
+        span: OpenSpan,
+        attributes: Mapping[str, Any] | None = None,
+        status: Status = UNSET,
     ) -> None:
+        """The span ended now, handed to the provider's span processor (if sampled)."""
+        name, context, parent, start_ns = span
         # A SpanContext is a tuple (trace_id, span_id, is_remote, trace_flags, …): [3] is the
         # flags without the property call.
         if not context[3] & TraceFlags.SAMPLED:
             return
         # Filled here rather than by an __init__: one Python call less per span.
         plain = parent is None and attributes is None and status is UNSET
-        span: Any = _new_object(self.plain_root if plain else self.ended_span)
-        span._name, span._context, span._parent = name, context, parent
-        span._attributes, span._status = attributes or _NO_ATTRIBUTES, status
-        span._start_time, span._end_time = start_ns, time.time_ns()
+        ended: Any = _new_object(self.plain_root if plain else self.ended_span)
+        ended._name, ended._context, ended._parent = name, context, parent
+        ended._attributes, ended._status = attributes or _NO_ATTRIBUTES, status
+        ended._start_time, ended._end_time = start_ns, time.time_ns()
         multi = self.multi
         if multi is not None:
             processors = multi._span_processors
             if processors is not self.routed_for:
-                self.batch_emit, self.routed_for = _batch_queue_of(processors), processors
-            if self.batch_emit is not None:
-                self.batch_emit(span)
+                self.batch, self.routed_for = _only_batch_processor(processors), processors
+            batch = self.batch
+            if batch is not None:
+                # What its `emit` does for a span it takes, without the call and its process
+                # id check (a system call a span; the SDK's own at-fork hook renews the queue's
+                # worker in a child). Shut down or full: its `emit` refuses, logs and counts.
+                queue = batch._queue
+                if batch._shutdown or len(queue) >= batch._max_queue_size:
+                    batch.emit(ended)
+                    return
+                queue.appendleft(ended)
+                if len(queue) >= batch._max_export_batch_size:
+                    awaken = batch._worker_awaken
+                    if not awaken.is_set():
+                        awaken.set()
                 return
-        self.processor.on_end(span)
+        self.processor.on_end(ended)
 
 
-def _batch_queue_of(processors: tuple[Any, ...]) -> Any:
-    """The batch queue's `emit` when the provider's one processor is the SDK's BatchSpanProcessor
-    (what configure_tracing sets up), else None. Its `on_end` checks the sampled flag (checked
-    already) and emits into that queue: the same queue, batching, OTEL_BSP_* settings, shutdown
-    and flush, without the two calls and three property reads on the way (the provider's
-    processor calling each of its processors in turn, and the batch processor's own check)."""
+def keep_trace(record: TracedRecord, context: SpanContext) -> None:
+    """Keep on the event's record the trace it belongs to: the trace id and the W3C headers of
+    `context`, as the propagator writes them (without its context round trip)."""
+    trace_id, span_id, _, flags, trace_state, _ = context
+    # Both ids as hex in one go: cheaper than two, or format(…, "032x").
+    ids = (trace_id << _SPAN_ID_BITS | span_id).to_bytes(24, "big").hex()
+    hex_trace_id = ids[:32]
+    carrier = {"traceparent": f"00-{hex_trace_id}-{ids[32:]}{TRACEPARENT_ENDS[flags]}"}
+    # Most have the shared empty default: `is` spares TraceState's Python-level len().
+    if trace_state is not DEFAULT_TRACE_STATE and trace_state:
+        carrier["tracestate"] = trace_state.to_header()
+    record.keep_trace(hex_trace_id, carrier)
+
+
+def error_status(kind: type[BaseException]) -> Status:
+    """The status of a span that ended by an error of this kind."""
+    return Status(StatusCode.ERROR, kind.__name__)
+
+
+def _only_batch_processor(processors: tuple[Any, ...]) -> Any:
+    """The SDK's batch processor (its BatchSpanProcessor's `_batch_processor`) when that is the
+    provider's one processor (what configure_tracing sets up), else None. The span goes into
+    its queue as its `on_end` would put it: the same queue, batching, OTEL_BSP_* settings,
+    shutdown and flush, without the calls and property reads on the way (the provider's
+    processor calling each of its processors in turn, the batch processor's sampled check,
+    made already, and its `emit`)."""
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     if len(processors) == 1 and type(processors[0]) is BatchSpanProcessor:
-        return processors[0]._batch_processor.emit
+        return processors[0]._batch_processor
     return None

@@ -92,7 +92,7 @@ class Cause(BaseModel):
 # never changed: pydantic takes a frozenset at twice the cost.
 _STORED_EXCLUDE = {"result"}
 _STORED_WITHOUT_ATTEMPTS = {"result", "failed_attempts"}
-_TRACE_FIELDS = ("trace_id", "trace_context")
+_TRACE_FIELDS = frozenset(("trace_id", "trace_context"))  # (a set: updates without hashing)
 
 
 class EventRecord(BaseModel):

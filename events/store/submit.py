@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, NamedTuple
 from opentelemetry.context import Context
 from redis.exceptions import RedisError
 
-from expbridge.config.accept_span import AcceptSpan, SpanRecorder
+from expbridge.config.accept_span import (
+    REPLAYED,
+    REPLAYED_KEY,
+    AcceptSpan,
+    SpanRecorder,
+    error_status,
+)
 from expbridge.events import keys
 from expbridge.events.event_data import EventData
 from expbridge.events.record import Cause, EventRecord, utcnow
@@ -114,14 +120,23 @@ async def submit(
     if about.prepare is not None:
         about.prepare(record)
     scoped = keys.idempotency(source, idempotency_key) if idempotency_key is not None else None
+    recorder = about.span_recorder
     try:
         if about.span is None:
             accepted = await acceptor.accept(record, scoped, fingerprint)
+        elif recorder is not None:  # the SDK's provider: recorded straight (config/accept_span.py)
+            opened = recorder.start(about.span, about.trace_parent, record)
+            try:
+                accepted = await acceptor.accept(record, scoped, fingerprint)
+            except BaseException as error:  # a conflict, Redis down: the request fails
+                recorder.end(opened, None, error_status(type(error)))
+                raise
+            recorder.end(opened, REPLAYED if accepted.replayed else None)
         else:
-            with AcceptSpan(record, about.trace_parent, about.span, about.span_recorder) as span:
+            with AcceptSpan(record, about.trace_parent, about.span) as span:
                 accepted = await acceptor.accept(record, scoped, fingerprint)
                 if span is not None and accepted.replayed:  # no worker continues this trace
-                    span.set_attribute("expbridge.idempotent_replay", True)
+                    span.set_attribute(REPLAYED_KEY, True)
     except RedisError as error:
         raise QueueUnavailable(error) from error
     return Submitted(record, accepted.event_id, accepted.replayed)

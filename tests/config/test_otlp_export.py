@@ -134,10 +134,9 @@ def varied_spans() -> list[ReadableSpan]:
     recorder = SpanRecorder.of(ingress)
     assert recorder is not None
     for parent in (None, remote_parent):
-        context, parent_context = recorder.start("POST /v1/events", parent)
+        opened = recorder.start("POST /v1/events", parent, start_ns=1)
         replayed = {"expbridge.idempotent_replay": True}
-        unset = Status(StatusCode.UNSET)
-        recorder.end("POST /v1/events", context, parent_context, 1, replayed, unset)
+        recorder.end(opened, replayed, Status(StatusCode.UNSET))
     refused_span(recorder, "POST /v1/events", remote_parent, 1, 503, "unavailable")
 
     direct = SpanContext(0x1234, 0x5678, is_remote=False, trace_flags=TraceFlags(1))
@@ -253,8 +252,8 @@ def test_the_encoder_groups_by_equal_resources_not_by_the_same_object() -> None:
         if n % 2:
             provider.get_tracer("expbridge").start_span("slack /exp").end()
         else:
-            context, _ = recorder.start("POST /v1/events", None)
-            recorder.end("POST /v1/events", context, None, 1, None, Status(StatusCode.UNSET))
+            opened = recorder.start("POST /v1/events", None, start_ns=1)
+            recorder.end(opened, None, Status(StatusCode.UNSET))
     spans = ended.get_finished_spans()
     assert spans[0].resource is not spans[1].resource
     request = encode_spans(spans)

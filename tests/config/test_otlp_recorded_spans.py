@@ -54,8 +54,7 @@ def recorded(
     parents = (None, context_from({"traceparent": TRACEPARENT, "tracestate": "vendor=1,o=2"}))
     for parent in parents:
         for attributes, status in cases:
-            context, parent_context = recorder.start(name, parent)
-            recorder.end(name, context, parent_context, start, attributes, status)
+            recorder.end(recorder.start(name, parent, start_ns=start), attributes, status)
     return list(exporter.get_finished_spans())
 
 

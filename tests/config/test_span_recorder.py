@@ -4,12 +4,22 @@ refused after shutdown by the provider's own BatchSpanProcessor."""
 
 from __future__ import annotations
 
+import collections
 import json
+import threading
+import time
+from collections.abc import Sequence
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SynchronousMultiSpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
@@ -39,7 +49,7 @@ def test_the_span_context_is_the_one_spancontext_makes(
     recorder = recorder_for(TracerProvider())
     carrier = {"traceparent": incoming, "tracestate": tracestate} if incoming else None
     parent = context_from({k: v for k, v in (carrier or {}).items() if v})
-    context, parent_context = recorder.start(NAME, parent)
+    _, context, parent_context, _ = recorder.start(NAME, parent)
     remade = SpanContext(
         context.trace_id, context.span_id, False, context.trace_flags, context.trace_state
     )
@@ -59,7 +69,7 @@ def test_the_span_context_is_the_one_spancontext_makes(
 
 def test_two_roots_never_share_an_id() -> None:
     recorder = recorder_for(TracerProvider())
-    contexts = [recorder.start(NAME, None)[0] for _ in range(1000)]
+    contexts = [recorder.start(NAME, None)[1] for _ in range(1000)]
     assert len({c.trace_id for c in contexts}) == len({c.span_id for c in contexts}) == 1000
 
 
@@ -75,8 +85,7 @@ def test_the_ended_span_reads_as_the_sdks_readable_span() -> None:
         (None, UNSET),
         ({"http.response.status_code": 503}, Status(StatusCode.ERROR, "unavailable")),
     ):
-        context, parent_context = recorder.start(NAME, parent)
-        recorder.end(NAME, context, parent_context, 10, attributes, status)
+        recorder.end(recorder.start(NAME, parent, start_ns=10), attributes, status)
     for ours in exporter.get_finished_spans():
         sdk = ReadableSpan(
             name=ours.name,
@@ -109,9 +118,9 @@ def test_spans_go_through_the_providers_batch_processor() -> None:
     recorder = recorder_for(provider)
 
     def record() -> int:
-        context, parent_context = recorder.start(NAME, None)
-        recorder.end(NAME, context, parent_context, 1, None, UNSET)
-        return context.span_id
+        opened = recorder.start(NAME, None)
+        recorder.end(opened)
+        return opened[1].span_id
 
     first = record()
     assert batched.get_finished_spans() == ()  # waiting in the batch queue
@@ -136,20 +145,107 @@ def test_an_unsampled_span_reaches_no_processor() -> None:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     recorder = recorder_for(provider)
     parent = context_from({"traceparent": TRACEPARENT[:-2] + "00"})
-    context, parent_context = recorder.start(NAME, parent)
-    assert not context.trace_flags.sampled
-    recorder.end(NAME, context, parent_context, 1, None, UNSET)
+    opened = recorder.start(NAME, parent)
+    assert not opened[1].trace_flags.sampled
+    recorder.end(opened)
     assert exporter.get_finished_spans() == ()
+
+
+def test_a_full_batch_wakes_the_exporter() -> None:
+    """Queued straight, a batch's worth of spans still wakes the batch processor's worker, as
+    its own `emit` does: exported with no flush and long before the schedule delay."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        BatchSpanProcessor(
+            exporter, schedule_delay_millis=600_000, max_export_batch_size=2, max_queue_size=8
+        )
+    )
+    recorder = recorder_for(provider)
+    for _ in range(2):
+        recorder.end(recorder.start(NAME, None))
+    deadline = time.monotonic() + 10
+    while len(exporter.get_finished_spans()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(exporter.get_finished_spans()) == 2
+    provider.shutdown()
+
+
+def test_a_full_queue_or_a_shut_down_one_refuses_as_the_sdk_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A span the queue has no room for, or one after shutdown, goes through the batch
+    processor's own `emit`, which counts it in the SDK's processed-spans metric by its error
+    type (queue_full: the oldest queued span is dropped for it; already_shutdown)."""
+    monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
+    reader = InMemoryMetricReader()
+    exporting, release = threading.Event(), threading.Event()
+
+    class Held(InMemorySpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            exporting.set()
+            release.wait(10)
+            return super().export(spans)
+
+    exporter = Held()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        BatchSpanProcessor(
+            exporter,
+            schedule_delay_millis=600_000,
+            max_export_batch_size=2,
+            max_queue_size=2,
+            meter_provider=MeterProvider(metric_readers=[reader]),
+        )
+    )
+    recorder = recorder_for(provider)
+    recorded = [recorder.start(NAME, None) for _ in range(5)]
+    for opened in recorded[:2]:
+        recorder.end(opened)
+    assert exporting.wait(10)  # the worker holds the first two; the queue is empty again
+    for opened in recorded[2:]:
+        recorder.end(opened)  # the fifth finds the queue full
+    release.set()
+    assert provider.force_flush()
+    exported = [s.context.span_id for s in exporter.get_finished_spans()]
+    ids = [opened[1].span_id for opened in recorded]
+    assert exported == [ids[0], ids[1], ids[3], ids[4]]  # the third, the oldest queued, dropped
+    provider.shutdown()
+    recorder.end(recorder.start(NAME, None))
+    assert refused(reader) == {"queue_full": 1, "already_shutdown": 1}
+
+
+def refused(reader: InMemoryMetricReader) -> dict[str, int]:
+    """The SDK processor's processed spans that carry an error type, by error type."""
+    data = reader.get_metrics_data()
+    counts: dict[str, int] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name != "otel.sdk.processor.span.processed":
+                    continue
+                for point in metric.data.data_points:  # type: ignore[union-attr]
+                    error = (point.attributes or {}).get("error.type")
+                    if error is not None:
+                        counts[str(error)] = counts.get(str(error), 0) + int(point.value)  # type: ignore[union-attr]
+    return counts
 
 
 def test_the_sdk_internals_the_recorder_relies_on() -> None:
     """The provider's processor and the batch processor's queue, private to the SDK
     (opentelemetry-sdk 1.45): this fails first if they move."""
     provider = TracerProvider()
-    processor = BatchSpanProcessor(InMemorySpanExporter())
+    processor = BatchSpanProcessor(
+        InMemorySpanExporter(), max_queue_size=8, max_export_batch_size=4
+    )
     provider.add_span_processor(processor)
     multi = provider._active_span_processor
     assert type(multi) is SynchronousMultiSpanProcessor
     assert multi._span_processors == (processor,)
-    assert callable(processor._batch_processor.emit)
+    batch = processor._batch_processor
+    assert callable(batch.emit) and batch._shutdown is False
+    assert (batch._max_queue_size, batch._max_export_batch_size) == (8, 4)
+    assert type(batch._queue) is collections.deque and batch._queue.maxlen == 8
+    assert isinstance(batch._worker_awaken, threading.Event)
     provider.shutdown()
+    assert batch._shutdown is True

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from expbridge.config.accept_span import AcceptSpan, SpanRecorder
+from expbridge.config.accept_span import REPLAYED, AcceptSpan, SpanRecorder
 from expbridge.config.logging import configure_logging
 from expbridge.config.tracing import (
     configure_tracing,
@@ -127,9 +127,7 @@ def test_the_accept_span_recorded_straight_is_the_span_the_sdk_makes(
     assert recorder is not None
     parent = context_from({"traceparent": incoming}) if incoming else None
     straight = EventRecord(id="evt_1", type="experiment.start", source="s", target="q:x")
-    with AcceptSpan(straight, parent, "POST /v1/events", recorder) as opened:
-        assert opened is not None
-        opened.set_attribute("expbridge.idempotent_replay", True)
+    recorder.end(recorder.start("POST /v1/events", parent, straight), REPLAYED)
     sdk_span = provider.get_tracer("expbridge").start_span(
         "POST /v1/events", context=parent, kind=trace.SpanKind.SERVER
     )
