@@ -17,7 +17,7 @@ work (system calls: the socket writes and reads, the log line's write), and memo
 which make a garbage collection cost more time than its instructions say. Needs `valgrind`
 (Debian package valgrind); takes about 2 minutes per server.
 
-    .venv/bin/python -m bench.accept_instructions [--requests 1000] [--kinds bare,expbridge,...]
+    .venv/bin/python -m bench.accept_instructions [--requests 1024] [--kinds bare,expbridge,...]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import aiohttp
@@ -38,7 +39,14 @@ from bench.tracing_overhead import IN_PROCESS_TRACING, start_receiver
 from expbridge.cli.redis_server import RedisServer
 
 KINDS = ("bare", "expbridge", "expbridge-traced", "expbridge-otlp")
-WARM_UP = 300
+# Whole batches of the batch processor's (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512 by default): a
+# traced server exports each batch as it fills, so with whole batches before the count is
+# zeroed and in it, the count holds exactly the exports of the spans it made (and a settling
+# pause lets the last one finish). Otherwise it would hold one batch more or less, by chance:
+# ±25 % of the exporter's cost a request.
+SPANS_A_BATCH = 512
+WARM_UP = SPANS_A_BATCH
+SETTLE_S = 2.0
 
 
 async def post_events(url: str, count: int, connections: int, first_key: int) -> None:
@@ -79,10 +87,12 @@ def instructions_per_request(
         # was sent would be answered as its replay (a different path, traced differently).
         first_key = KINDS.index(kind) * 10**7
         asyncio.run(post_events(url, WARM_UP, 32, first_key))
+        time.sleep(SETTLE_S)
         subprocess.run(
             ["callgrind_control", "--zero", str(process.pid)], check=True, capture_output=True
         )
         asyncio.run(post_events(url, requests, 32, first_key + 10**6))
+        time.sleep(SETTLE_S)
         subprocess.run(
             ["callgrind_control", "--dump", str(process.pid)], check=True, capture_output=True
         )
@@ -97,7 +107,7 @@ def instructions_per_request(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=2 * SPANS_A_BATCH)
     parser.add_argument("--kinds", default=",".join(KINDS))
     options = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:

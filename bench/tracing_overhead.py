@@ -1,5 +1,6 @@
 """What tracing costs the accept path: expbridge's POST /v1/events with tracing off (no
-OTEL_* set) and on with sampling 1.0, three servers side by side taking the load in turn:
+OTEL_* set) and on with sampling 1.0, three servers side by side (in turn, and together:
+see measure):
   off         no OTEL_* variables (the default)
   in-process  every span recorded and batched by the SDK, then handed to an in-process
               exporter that drops it (the cost of our instrumentation and the SDK)
@@ -25,6 +26,7 @@ import time
 import timeit
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
@@ -147,54 +149,65 @@ def servers_env(receiver_url: str) -> dict[str, dict[str, str]]:
     }
 
 
+# One server's run: requests/s, p99 ms, server CPU µs per request.
+Run = tuple[float, float, float]
+
+
+def run_load(process: subprocess.Popen[bytes], url: str, seconds: float, connections: int) -> Run:
+    started = cpu_s(process.pid)
+    result = load(url, seconds, connections)
+    cpu_us = (cpu_s(process.pid) - started) / (result.rps * seconds) * 1e6
+    return result.rps, result.p99_ms, cpu_us
+
+
 def measure(
     redis_url: str, receiver_url: str, options: argparse.Namespace
-) -> dict[str, list[tuple[float, float, float]]]:
-    """Each mode's (requests/s, p99 ms, server CPU µs per request), one per cycle. The three
-    servers run side by side from the start, warmed up, and take the load in turn, cycle after
-    cycle, each cycle in another order: the runs a ratio compares are seconds apart, under the
-    same neighbours, and no server's start-up or first requests are in them."""
+) -> tuple[dict[str, list[Run]], dict[str, list[Run]]]:
+    """Each mode's runs, one per cycle, taken two ways with the same three servers, started
+    side by side and warmed up (no start-up or first requests in any run):
+      in turn   one server at a time takes the whole load, cycle after cycle, each cycle in
+                another order: its throughput alone, seconds from the others'.
+      together  the three take a load each at the same time: the same seconds, so the same
+                neighbours, for all three; each gets about a third of the machine, and its CPU
+                per request is the steadiest figure of the two."""
     envs = servers_env(receiver_url)
     servers = {mode: start_server("expbridge", redis_url, env) for mode, env in envs.items()}
-    results: dict[str, list[tuple[float, float, float]]] = {mode: [] for mode in envs}
+    in_turn: dict[str, list[Run]] = {mode: [] for mode in envs}
+    together: dict[str, list[Run]] = {mode: [] for mode in envs}
+    seconds, connections = options.seconds, options.connections
     try:
         urls = {mode: f"http://127.0.0.1:{port}/v1/events" for mode, (_, port) in servers.items()}
         for url in urls.values():  # warm-up
-            load(url, 1, options.connections)
+            load(url, 1, connections)
         modes = list(envs)
         for cycle in range(options.rounds):
             shift = cycle % len(modes)
             for mode in modes[shift:] + modes[:shift]:
-                pid = servers[mode][0].pid
-                started = cpu_s(pid)
-                result = load(urls[mode], options.seconds, options.connections)
-                requests = result.rps * options.seconds
-                cpu_us = (cpu_s(pid) - started) / requests * 1e6
-                results[mode].append((result.rps, result.p99_ms, cpu_us))
+                in_turn[mode].append(run_load(servers[mode][0], urls[mode], seconds, connections))
+        with ThreadPoolExecutor(len(modes)) as pool:
+            for _ in range(options.rounds):
+                runs = pool.map(
+                    lambda mode: run_load(servers[mode][0], urls[mode], seconds, connections // 2),
+                    modes,
+                )
+                for mode, run in zip(modes, runs, strict=True):
+                    together[mode].append(run)
     finally:
         for process, _ in servers.values():
             process.terminate()  # the server flushes its last batch on exit
             process.wait()
-    return results
+    return in_turn, together
 
 
-def report(
-    results: dict[str, list[tuple[float, float, float]]], options: argparse.Namespace
-) -> None:
-    generator = "wrk" if shutil.which("wrk") else "python"
-    load_average = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(
-        f"load: {generator}, {options.connections} connections, {options.seconds:g} s a run, "
-        f"{options.rounds} cycles of the three servers, side by side; "
-        f"load average {load_average}"
-    )
+def report(title: str, results: dict[str, list[Run]]) -> None:
+    print(title)
     for mode, runs in results.items():
         rps = statistics.median(r[0] for r in runs)
         p99 = statistics.median(r[1] for r in runs)
         cpu = statistics.median(r[2] for r in runs)
         each = " ".join(f"{r[0]:.0f}" for r in runs)
         print(
-            f"{mode:10s}  median {rps:7.0f} req/s (cycles: {each})  p99 {p99:6.2f} ms  "
+            f"  {mode:10s}  median {rps:7.0f} req/s (cycles: {each})  p99 {p99:6.2f} ms  "
             f"server CPU {cpu:5.0f} us/request"
         )
     # Ratios within a cycle: the host's speed moves by a third over minutes, for every server.
@@ -203,9 +216,10 @@ def report(
         slower = [1 - r[0] / o[0] for r, o in zip(results[mode], off, strict=True)]
         cpu = [r[2] / o[2] - 1 for r, o in zip(results[mode], off, strict=True)]
         print(
-            f"{mode} vs off: throughput {statistics.median(slower):+.1%} slower (cycles "
+            f"  {mode} vs off: throughput {statistics.median(slower):+.1%} slower (cycles "
             f"{min(slower):+.1%} to {max(slower):+.1%}), CPU per request "
-            f"{statistics.median(cpu):+.1%} (target <= 10%)"
+            f"{statistics.median(cpu):+.1%} ({min(cpu):+.1%} to {max(cpu):+.1%}; "
+            "target <= 10%)"
         )
 
 
@@ -222,15 +236,22 @@ def main() -> None:
     receiver, receiver_url = start_receiver()
     try:
         with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis_server:
-            results = measure(redis_server.url, receiver_url, options)
+            in_turn, together = measure(redis_server.url, receiver_url, options)
         exported = received(receiver_url)
     finally:
         receiver.terminate()
         receiver.wait()
-    report(results, options)
+    generator = "wrk" if shutil.which("wrk") else "python"
+    load_average = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(
+        f"load: {generator}, {options.seconds:g} s a run, {options.rounds} cycles; "
+        f"load average {load_average}"
+    )
+    report(f"in turn ({options.connections} connections, one server at a time):", in_turn)
+    report(f"together ({options.connections // 2} connections each, all at once):", together)
     print(f"OTLP: {exported['exports']} exports, {exported['bytes']} bytes (the otlp server's)")
     hooks = off_hooks_us()
-    per_request_us = 1e6 / statistics.median(r[0] for r in results["off"])
+    per_request_us = 1e6 / statistics.median(r[0] for r in in_turn["off"])
     print(
         f"off: the tracing hooks take {hooks:.2f} us of a request's {per_request_us:.0f} us "
         f"({hooks / per_request_us:.2%}; target: not measurable)"
