@@ -5,10 +5,11 @@ bounded attribute, event and link containers, processor calls at start and end a
 into a `ReadableSpan` at the end: ~14 µs a span, a seventh of an accept. The accept span has
 nothing live to offer (it is never made current: nothing under it logs or calls out), so with
 the SDK's provider it is recorded the short way (config/span_recorder.py): `start` draws its
-context and keeps the trace on the record, `end` hands one `ReadableSpan` to the provider's
-span processor, which batches and exports it as any other span; events/store/submit.py calls
-the two around the accept. A provider that is not the SDK's as configured (a test's own), or
-tracing off with a producer's trace to pass on, gets an `AcceptSpan`: the span the usual way.
+context (whose `trace_fields` the record is built with), `end` hands one `ReadableSpan` to
+the provider's span processor, which batches and exports it as any other span;
+events/store/submit.py calls the two around the accept. A provider that is not the SDK's as
+configured (a test's own), or tracing off with a producer's trace to pass on, gets an
+`AcceptSpan`: the span the usual way.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from expbridge.config.span_recorder import (
     OpenSpan,
     SpanRecorder,
     TracedRecord,
+    TraceFields,
     error_status,
     keep_trace,
+    trace_fields,
 )
 from expbridge.config.tracing import TRACER, tracing_on
 
@@ -35,9 +38,11 @@ __all__ = [
     "AcceptSpan",
     "OpenSpan",
     "SpanRecorder",
+    "TraceFields",
     "TracedRecord",
     "error_status",
     "refused_span",
+    "trace_fields",
 ]
 
 # What an accept answered as a replay says (no worker continues its trace).

@@ -58,6 +58,10 @@ class TracedRecord(Protocol):
     def keep_trace(self, trace_id: str, trace_context: dict[str, str]) -> None: ...
 
 
+# A trace as an event's record keeps it: its trace id (hex), and its traceparent (and
+# tracestate, if any) to continue it from.
+TraceFields = tuple[str, dict[str, str]]
+
 # A span begun: its name, context, parent's context (None: a root) and start (ns).
 OpenSpan = tuple[str, SpanContext, SpanContext | None, int]
 
@@ -179,11 +183,10 @@ class SpanRecorder:
         self,
         name: str,
         parent: Context | None,
-        record: TracedRecord | None = None,
         start_ns: int | None = None,
     ) -> OpenSpan:
         """A span begun now (or at `start_ns`): its name, context, parent's context (None for a
-        root) and start, for `end`. Given a record, the trace is kept on it (`keep_trace`)."""
+        root) and start, for `end`."""
         if start_ns is None:
             start_ns = time.time_ns()
         parent_context = trace.get_current_span(parent).get_span_context() if parent else None
@@ -219,8 +222,6 @@ class SpanRecorder:
             # are valid by making (drawn below 2**128 and 2**64, never 0): is_valid is True.
             made = (trace_id, span_id, False, flags, trace_state, True)
             context = _new_tuple(SpanContext, made)
-        if record is not None:
-            keep_trace(record, context)
         return name, context, parent_context, start_ns
 
     def end(
@@ -264,9 +265,9 @@ class SpanRecorder:
         self.processor.on_end(ended)
 
 
-def keep_trace(record: TracedRecord, context: SpanContext) -> None:
-    """Keep on the event's record the trace it belongs to: the trace id and the W3C headers of
-    `context`, as the propagator writes them (without its context round trip)."""
+def trace_fields(context: SpanContext) -> TraceFields:
+    """The trace an event belongs to, as its record keeps it: the trace id, and the W3C headers
+    of `context` as the propagator writes them (without its context round trip)."""
     trace_id, span_id, _, flags, trace_state, _ = context
     # Both ids as hex in one go: cheaper than two, or format(…, "032x").
     ids = (trace_id << _SPAN_ID_BITS | span_id).to_bytes(24, "big").hex()
@@ -275,7 +276,12 @@ def keep_trace(record: TracedRecord, context: SpanContext) -> None:
     # Most have the shared empty default: `is` spares TraceState's Python-level len().
     if trace_state is not DEFAULT_TRACE_STATE and trace_state:
         carrier["tracestate"] = trace_state.to_header()
-    record.keep_trace(hex_trace_id, carrier)
+    return hex_trace_id, carrier
+
+
+def keep_trace(record: TracedRecord, context: SpanContext) -> None:
+    """Keep on the event's record the trace of `context` (`trace_fields`)."""
+    record.keep_trace(*trace_fields(context))
 
 
 def error_status(kind: type[BaseException]) -> Status:

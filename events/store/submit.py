@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from opentelemetry.context import Context
 from redis.exceptions import RedisError
@@ -17,7 +17,9 @@ from expbridge.config.accept_span import (
     REPLAYED_KEY,
     AcceptSpan,
     SpanRecorder,
+    TraceFields,
     error_status,
+    trace_fields,
 )
 from expbridge.events import keys
 from expbridge.events.event_data import EventData
@@ -79,8 +81,10 @@ def build_record(
     data: EventData | CallbackData,
     about: Submission,
     event_id: str | None = None,
+    trace: TraceFields | None = None,
 ) -> EventRecord:
-    """The status record an event starts with (a Slack approval holds it until decided)."""
+    """The status record an event starts with (a Slack approval holds it until decided); with
+    `trace`, the trace it belongs to (its accept span's: config/span_recorder.py)."""
     now = utcnow()
     # Every field comes validated (the edge's event, its source, the ids made here), so the
     # record is built without validating it again (events/record.py: `trusted`).
@@ -99,6 +103,9 @@ def build_record(
         data=data.__pydantic_serializer__.to_python(data, mode="json", exclude_unset=True),
         cause=about.cause,
         reply_to=about.reply_to,
+        # (as fields here: cheaper than keep_trace on the record made)
+        trace_id=trace[0] if trace is not None else None,
+        trace_context=trace[1] if trace is not None else None,
     )
 
 
@@ -116,16 +123,19 @@ async def submit(
     """Accept one validated event. `idempotency_key` is the edge's own (scoped to `source`
     here); `fingerprint` tells a replay of the same request from a reuse of its key."""
     about = about or Submission()
-    record = build_record(event_type, source, data, about, event_id)
+    recorder = about.span_recorder if about.span is not None else None
+    if recorder is not None:  # the SDK's provider: recorded straight (config/accept_span.py)
+        opened = recorder.start(cast(str, about.span), about.trace_parent)
+        record = build_record(event_type, source, data, about, event_id, trace_fields(opened[1]))
+    else:
+        record = build_record(event_type, source, data, about, event_id)
     if about.prepare is not None:
         about.prepare(record)
     scoped = keys.idempotency(source, idempotency_key) if idempotency_key is not None else None
-    recorder = about.span_recorder
     try:
         if about.span is None:
             accepted = await acceptor.accept(record, scoped, fingerprint)
-        elif recorder is not None:  # the SDK's provider: recorded straight (config/accept_span.py)
-            opened = recorder.start(about.span, about.trace_parent, record)
+        elif recorder is not None:
             try:
                 accepted = await acceptor.accept(record, scoped, fingerprint)
             except BaseException as error:  # a conflict, Redis down: the request fails

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from expbridge.config.accept_span import REPLAYED, AcceptSpan, SpanRecorder
 from expbridge.config.logging import configure_logging
+from expbridge.config.span_recorder import keep_trace
 from expbridge.config.tracing import (
     configure_tracing,
     context_from,
@@ -127,7 +128,9 @@ def test_the_accept_span_recorded_straight_is_the_span_the_sdk_makes(
     assert recorder is not None
     parent = context_from({"traceparent": incoming}) if incoming else None
     straight = EventRecord(id="evt_1", type="experiment.start", source="s", target="q:x")
-    recorder.end(recorder.start("POST /v1/events", parent, straight), REPLAYED)
+    opened = recorder.start("POST /v1/events", parent)
+    keep_trace(straight, opened[1])
+    recorder.end(opened, REPLAYED)
     sdk_span = provider.get_tracer("expbridge").start_span(
         "POST /v1/events", context=parent, kind=trace.SpanKind.SERVER
     )
