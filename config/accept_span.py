@@ -15,7 +15,7 @@ configured (a test's own), or tracing off with a producer's trace to pass on, ge
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode
@@ -24,10 +24,8 @@ from expbridge.config.span_recorder import (
     UNSET,
     OpenSpan,
     SpanRecorder,
-    TracedRecord,
     TraceFields,
     error_status,
-    keep_trace,
     trace_fields,
 )
 from expbridge.config.tracing import TRACER, tracing_on
@@ -44,6 +42,16 @@ __all__ = [
     "refused_span",
     "trace_fields",
 ]
+
+
+class TracedRecord(Protocol):
+    """What the accept span writes on the event's record (events/record.py)."""
+
+    trace_id: str | None
+    trace_context: dict[str, str] | None
+
+    def keep_trace(self, trace_id: str, trace_context: dict[str, str]) -> None: ...
+
 
 # What an accept answered as a replay says (no worker continues its trace).
 REPLAYED_KEY = "expbridge.idempotent_replay"
@@ -73,7 +81,7 @@ class AcceptSpan:
         if self.parent is None and not tracing_on():
             return None
         self.span = TRACER.start_span(self.name, context=self.parent, kind=SpanKind.SERVER)
-        keep_trace(self.record, self.span.get_span_context())
+        self.record.keep_trace(*trace_fields(self.span.get_span_context()))
         return self
 
     def __exit__(

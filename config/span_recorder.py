@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -47,15 +47,6 @@ def _resource_hashed_once(resource: Any) -> Any:
             return hashed
 
     return HashedOnce(resource.attributes, resource.schema_url)
-
-
-class TracedRecord(Protocol):
-    """What a span keeps its trace on: the event's record (events/record.py)."""
-
-    trace_id: str | None
-    trace_context: dict[str, str] | None
-
-    def keep_trace(self, trace_id: str, trace_context: dict[str, str]) -> None: ...
 
 
 # A trace as an event's record keeps it: its trace id (hex), and its traceparent (and
@@ -277,11 +268,6 @@ def trace_fields(context: SpanContext) -> TraceFields:
     if trace_state is not DEFAULT_TRACE_STATE and trace_state:
         carrier["tracestate"] = trace_state.to_header()
     return hex_trace_id, carrier
-
-
-def keep_trace(record: TracedRecord, context: SpanContext) -> None:
-    """Keep on the event's record the trace of `context` (`trace_fields`)."""
-    record.keep_trace(*trace_fields(context))
 
 
 def error_status(kind: type[BaseException]) -> Status:

@@ -13,9 +13,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from expbridge.config.accept_span import REPLAYED, AcceptSpan, SpanRecorder
+from expbridge.config.accept_span import REPLAYED, AcceptSpan, SpanRecorder, trace_fields
 from expbridge.config.logging import configure_logging
-from expbridge.config.span_recorder import keep_trace
 from expbridge.config.tracing import (
     configure_tracing,
     context_from,
@@ -129,7 +128,7 @@ def test_the_accept_span_recorded_straight_is_the_span_the_sdk_makes(
     parent = context_from({"traceparent": incoming}) if incoming else None
     straight = EventRecord(id="evt_1", type="experiment.start", source="s", target="q:x")
     opened = recorder.start("POST /v1/events", parent)
-    keep_trace(straight, opened[1])
+    straight.keep_trace(*trace_fields(opened[1]))
     recorder.end(opened, REPLAYED)
     sdk_span = provider.get_tracer("expbridge").start_span(
         "POST /v1/events", context=parent, kind=trace.SpanKind.SERVER
