@@ -8,7 +8,7 @@ and circuit breaker. Upstream errors and ProviderBusy propagate to the caller.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -23,9 +23,11 @@ RUNNING = "active"  # both providers call a running experiment active
 T = TypeVar("T")
 
 
-async def _read(deps: JobDeps, provider: str, call: Awaitable[Outcome[T]]) -> T:
+async def _read(deps: JobDeps, provider: str, call: Callable[[], Awaitable[Outcome[T]]]) -> T:
+    """The call's value, made once the gate gives a slot: a call made first and refused a slot
+    (ProviderBusy, or cancelled while waiting) would be a coroutine never awaited."""
     async with deps.gate.slot(provider):
-        return (await call).value
+        return (await call()).value
 
 
 Split = dict[str, float | None]
@@ -38,15 +40,19 @@ async def _experiment(
     if isinstance(target, QonversionTarget):
         assert target.experiment_id is not None
         clients = deps.clients.qonversion
-        experiment = await _read(deps, "qonversion", clients.get_experiment(target.experiment_id))
+        experiment_id = target.experiment_id
+        experiment = await _read(deps, "qonversion", lambda: clients.get_experiment(experiment_id))
         weights = None
         if split:
-            groups = await _read(deps, "qonversion", clients.list_groups(target.experiment_id))
+            groups = await _read(deps, "qonversion", lambda: clients.list_groups(experiment_id))
             weights = {group.id: group.weight for group in groups.data}
         return experiment.status, experiment.started_at, weights
     assert isinstance(target, ConvertTarget) and target.project_id and target.experience_id
-    call = deps.clients.convert.get("experiences", target.project_id, target.experience_id)
-    experience = await _read(deps, "convert", call)
+    project_id, experience_id = target.project_id, target.experience_id
+    convert = deps.clients.convert
+    experience = await _read(
+        deps, "convert", lambda: convert.get("experiences", project_id, experience_id)
+    )
     assert isinstance(experience, Experience)
     started = experience.start_time
     started_at = datetime.fromtimestamp(started, UTC) if started else None
@@ -57,11 +63,17 @@ async def _experiment(
 async def _report(deps: JobDeps, target: AnyTarget, goal_id: str | None) -> list[ReportVariation]:
     if isinstance(target, QonversionTarget):
         assert target.experiment_id is not None
-        summary = deps.clients.qonversion.fetch_summary(target.experiment_id)
-        return list((await _read(deps, "qonversion", summary)).variations)
+        experiment_id = target.experiment_id
+        qonversion = deps.clients.qonversion
+        summary = await _read(deps, "qonversion", lambda: qonversion.fetch_summary(experiment_id))
+        return list(summary.variations)
     assert isinstance(target, ConvertTarget) and target.project_id and target.experience_id
-    call = deps.clients.convert.fetch_report(target.project_id, target.experience_id, goal_id)
-    return list((await _read(deps, "convert", call)).variations)
+    project_id, experience_id = target.project_id, target.experience_id
+    convert = deps.clients.convert
+    report = await _read(
+        deps, "convert", lambda: convert.fetch_report(project_id, experience_id, goal_id)
+    )
+    return list(report.variations)
 
 
 async def read_facts(
