@@ -65,7 +65,7 @@ def fill_span(into: ProtoSpan, span: ReadableSpan) -> None:
     trace_state = context.trace_state
     # Most spans have the shared empty default: `is` spares TraceState's Python-level len().
     if trace_state is not DEFAULT_TRACE_STATE and trace_state:
-        into.trace_state = ",".join(f"{key}={value}" for key, value in trace_state.items())
+        into.trace_state = trace_state.to_header()  # the SDK's "k=v,k=v" join
     parent = span.parent
     if parent is not None:
         into.parent_span_id = parent.span_id.to_bytes(8, "big")

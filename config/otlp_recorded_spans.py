@@ -108,7 +108,7 @@ def recorded_span(span: Any) -> bytes | None:
     try:
         high, low = trace_id >> 64, trace_id & _LOW_64
         if trace_state is not DEFAULT_TRACE_STATE and trace_state:
-            text = ",".join(f"{key}={value}" for key, value in trace_state.items())
+            text = trace_state.to_header()  # the SDK's "k=v,k=v" join
             body = _IDS.pack(_TRACE_ID_TAG, high, low, _SPAN_ID_TAG, span_id)
             body += field(b"\x1a", text.encode())
             if parent is not None:
